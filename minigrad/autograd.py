@@ -1,0 +1,365 @@
+"""The autograd core: grad mode, ``Function`` (the op node), and the backward engine.
+
+Every differentiable op, built-in or user-defined, is a ``Function`` subclass with two static
+methods on NumPy arrays::
+
+    forward(ctx, *arrays, **kwargs) -> array        backward(ctx, grad) -> grad or tuple of grads
+
+``Function.apply`` unwraps Tensors, runs ``forward``, and, when grad mode is on and some input
+requires grad, records the call: the ``ctx`` object *is* the graph node (``tensor.grad_fn``). It
+holds the input Tensors (``ctx.inputs``) and what ``forward`` saved, and nothing points back from a
+node to its output, so a graph is a tree of plain references that dies with its last tensor
+(no reference cycles for Python's cyclic garbage collector to chase).
+
+``backward`` walks the graph with an explicit stack (no recursion: depth 100,000 is fine), sums
+broadcast gradients back to each input's shape in one place (``unbroadcast``), accumulates into the
+``.grad`` of leaves, and frees what ``forward`` saved unless ``retain_graph=True``.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+import weakref
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Function", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "unbroadcast",
+]
+
+# ---------------------------------------------------------------------------------------------
+# grad mode (thread-local) and anomaly mode
+
+_local = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record a graph in this thread (the default)."""
+    return getattr(_local, "grad_enabled", True)
+
+
+def set_grad_enabled(mode: bool) -> None:
+    """Switch graph recording on or off for the current thread."""
+    _local.grad_enabled = bool(mode)
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode for the current thread, then restores it."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._prev = getattr(_local, "grad_enabled", True)
+        _local.grad_enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _local.grad_enabled = self._prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """``with mg.no_grad():`` (or ``@mg.no_grad()``): ops inside record nothing; results need no grad."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """``with mg.enable_grad():`` turns recording back on inside a ``no_grad`` block."""
+
+    mode = True
+
+
+_anomaly = [False]  # a list so the hot path reads one global without a function call
+
+
+def set_detect_anomaly(flag: bool) -> None:
+    """Turn NaN/inf checks on every op's forward output and backward gradients on or off."""
+    _anomaly[0] = bool(flag)
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly[0]
+
+
+class detect_anomaly:
+    """``with mg.detect_anomaly():`` — any op whose forward output or backward gradient holds NaN or
+    inf raises ``FloatingPointError`` naming the op (and, for backward, the user line that created it).
+    Also usable as a decorator."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        self._prev = _anomaly[0]
+        _anomaly[0] = self.enabled
+
+    def __exit__(self, *exc: Any) -> None:
+        _anomaly[0] = self._prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside the minigrad package, as 'file:line in func: code'."""
+    import os
+
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if not os.path.abspath(frame.filename).startswith(pkg):
+            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}: {frame.line}'
+    return "<unknown>"
+
+
+def _check_finite(what: str, op: str, arr: np.ndarray, created_at: str | None = None) -> None:
+    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        msg = f"{op}: {what} holds {bad} (shape {arr.shape})"
+        if created_at:
+            msg += f"; the op was created at {created_at}"
+        raise FloatingPointError(msg)
+
+
+# ---------------------------------------------------------------------------------------------
+# Function: the op node
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` (of a broadcast result's shape) back down to ``shape``.
+
+    Leading axes that broadcasting added are summed away; axes where ``shape`` has 1 are summed
+    with keepdims. This is the only place in minigrad that undoes broadcasting.
+    """
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
+class Function:
+    """Base class of every op. Subclass it with static ``forward(ctx, ...)`` and ``backward(ctx, grad)``.
+
+    In ``forward`` the positional arguments are NumPy arrays (Tensors are unwrapped; other values
+    pass through as given) and keyword arguments pass through untouched. ``backward`` receives the
+    gradient of the output (an array of the output's shape) and returns one gradient per positional
+    input, a tuple when there are several; ``None`` means "no gradient". Returned gradients may have
+    the broadcast output shape: the engine sums them back to each input's shape.
+
+    The ``ctx`` object offers ``save_for_backward(*arrays)``, ``saved_tensors`` and
+    ``needs_input_grad`` (a tuple of bools, one per positional input, to skip needless work).
+    """
+
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_versions", "_freed",
+                 "_retained", "_created_at", "__dict__")
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved_tensors = arrays
+
+    @staticmethod
+    def forward(ctx: "Function", *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: "Function", grad: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def op_name(cls) -> str:
+        """The name shown in graphs and error messages: the class name in lower case."""
+        return cls.__name__.lower()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> "Tensor":
+        """Run ``forward`` on the unwrapped arguments and return a Tensor that remembers this call."""
+        ctx = object.__new__(cls)
+        ctx.saved_tensors = ()
+        arrays = []
+        requires = False
+        for a in args:
+            if type(a) is Tensor or isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a.requires_grad:
+                    requires = True
+            else:
+                arrays.append(a)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as exc:
+            shapes = " and ".join(str(np.shape(a)) for a in arrays)
+            raise ValueError(f"{cls.op_name()} (input shapes {shapes}): {exc}") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if _anomaly[0]:
+            _check_finite("forward output", cls.op_name(), out)
+        t = Tensor.__new__(Tensor)
+        t._data = out
+        t.grad = None
+        t._version = 0
+        t.name = None
+        t._retain = False
+        if requires and getattr(_local, "grad_enabled", True):
+            t.requires_grad = True
+            t.grad_fn = ctx
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args) \
+                if len(args) > 1 else (True,)
+            ctx._freed = False
+            ctx._retained = None
+            if ctx.saved_tensors:
+                ctx._versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            if _anomaly[0]:
+                ctx._created_at = _user_frame()
+        else:
+            t.requires_grad = False
+            t.grad_fn = None
+        return t
+
+
+# ---------------------------------------------------------------------------------------------
+# the backward engine
+
+
+def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Backpropagate ``grad`` (d root / d root, of root's shape) through root's graph.
+
+    Two passes over an explicit stack: first count, for every node reachable from ``root``, how many
+    edges lead into it; then process nodes in reverse topological order (Kahn's algorithm), so a
+    node runs ``backward`` once, after all gradients of its output have been summed.
+    """
+    node0 = root.grad_fn
+    if node0 is None:  # a leaf: its gradient is the seed itself
+        _accumulate(root, grad)
+        return
+    deps = {id(node0): 0}
+    stack = [node0]
+    while stack:
+        node = stack.pop()
+        if node._freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through {node.op_name()}): its "
+                "saved arrays were freed after the first backward(). Specify retain_graph=True on the "
+                "first backward() call if you need to backward through the graph again.")
+        for inp in node.inputs:
+            if type(inp) is Tensor and inp.grad_fn is not None:
+                key = id(inp.grad_fn)
+                if key in deps:
+                    deps[key] += 1
+                else:
+                    deps[key] = 1
+                    stack.append(inp.grad_fn)
+
+    anomaly = _anomaly[0]
+    grads = {id(node0): grad}
+    ready = [node0]
+    while ready:
+        node = ready.pop()
+        g = grads.pop(id(node))
+        if node._retained is not None:
+            out = node._retained()
+            if out is not None:
+                _accumulate(out, g.copy())
+        if node.saved_tensors and hasattr(node, "_versions"):
+            _check_versions(node)
+        in_grads = node.backward(node, g)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        if anomaly:
+            for gi in in_grads:
+                if gi is not None:
+                    _check_finite("backward gradient", node.op_name(), np.asarray(gi),
+                                  getattr(node, "_created_at", None))
+        if not retain_graph:
+            node.saved_tensors = ()
+            node._freed = True
+        inputs = node.inputs
+        if len(in_grads) != len(inputs):
+            raise RuntimeError(f"{node.op_name()}.backward returned {len(in_grads)} gradients for "
+                               f"{len(inputs)} inputs; return one per positional input of forward")
+        prev = None
+        for inp, gi in zip(inputs, in_grads):
+            if type(inp) is not Tensor:
+                continue
+            fn = inp.grad_fn
+            if gi is not None and inp.requires_grad:
+                if type(gi) is not np.ndarray:
+                    gi = np.asarray(gi)
+                shape = inp._data.shape
+                if gi.shape != shape:
+                    gi = _fit_shape(gi, shape, node)
+                if gi.dtype != inp._data.dtype:
+                    gi = gi.astype(inp._data.dtype)
+                elif gi is prev:  # the same array handed to two inputs: give each its own
+                    gi = gi.copy()
+                prev = gi
+                if fn is None:
+                    _accumulate(inp, gi)
+                else:
+                    key = id(fn)
+                    if key in grads:
+                        grads[key] = grads[key] + gi
+                    else:
+                        grads[key] = gi
+            if fn is not None:
+                key = id(fn)
+                deps[key] -= 1
+                if deps[key] == 0:
+                    if key not in grads:  # every path into it returned None: nothing to push
+                        grads[key] = np.zeros_like(inp._data)
+                    ready.append(fn)
+
+
+def _fit_shape(gi: np.ndarray, shape: tuple, node: Function) -> np.ndarray:
+    try:
+        return unbroadcast(gi, shape)
+    except ValueError:
+        raise RuntimeError(f"{node.op_name()}.backward returned a gradient of shape {gi.shape} for an "
+                           f"input of shape {shape}, which does not broadcast to it") from None
+
+
+def _accumulate(t: "Tensor", g: np.ndarray) -> None:
+    """Add ``g`` into ``t.grad`` (out of place, so no array handed out earlier changes)."""
+    if t.grad is None:
+        t.grad = g.copy() if g.base is not None or not g.flags.writeable else g
+    else:
+        t.grad = t.grad + g
+
+
+def _check_versions(node: Function) -> None:
+    for inp, v in zip(node.inputs, node._versions):
+        if type(inp) is Tensor and inp._version != v:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: an input of {node.op_name()} (shape {inp.shape}) is at version "
+                f"{inp._version}; expected version {v} instead. Do not change a tensor in place (an "
+                f"optimizer step, .data assignment, add_/mul_/…) between its use in forward and "
+                f"backward().")
+
+
+def retain_grad_of(t: "Tensor") -> None:
+    """Make the engine store the gradient of non-leaf ``t`` in ``t.grad`` (a weak reference: no cycle)."""
+    t.grad_fn._retained = weakref.ref(t)
+
+
+from .tensor import Tensor  # noqa: E402  (circular by design: Tensor methods call Function.apply)

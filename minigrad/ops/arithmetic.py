@@ -1,0 +1,191 @@
+"""Arithmetic ops: add sub mul div pow neg matmul. Broadcasting is undone by the engine."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class Add(Function):
+    """z = x + y;  dz/dx = 1,  dz/dy = 1"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = x - y;  dz/dx = 1,  dz/dy = -1"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = x * y;  dz/dx = y,  dz/dy = x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return (grad * y if nx else None), (grad * x if ny else None)
+
+
+class Div(Function):
+    """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y²"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        gx = grad / y if nx else None
+        gy = -grad * x / (y * y) if ny else None
+        return gx, gy
+
+
+class Pow(Function):
+    """z = x ** y;  dz/dx = y·x^(y-1),  dz/dy = x^y·log(x) (defined for x > 0)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = x ** y
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        gx = grad * y * x ** (y - 1) if nx else None
+        if ny:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy = grad * out * np.log(np.where(x > 0, x, 1))  # log x; 0 where x <= 0 (no real derivative)
+        else:
+            gy = None
+        return gx, gy
+
+
+class Neg(Function):
+    """z = -x;  dz/dx = -1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class MatMul(Function):
+    """z = x @ y with numpy semantics (1-D, 2-D, batched N-D);  dz/dx = g @ yᵀ,  dz/dy = xᵀ @ g.
+
+    A 1-D operand is treated as a row (left) or column (right) vector and the added axis removed
+    again; batch axes that broadcasting added are summed back by the engine.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"matmul: shapes {x.shape} and {y.shape}: both operands need at least one "
+                             f"dimension (use * for scalars)")
+        kx, ky = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
+        if kx != ky:
+            raise ValueError(f"matmul: shapes {x.shape} and {y.shape} are not aligned: {kx} (dim {x.ndim - 1}) "
+                             f"!= {ky} (dim {max(y.ndim - 2, 0)})")
+        ctx.save_for_backward(x, y)
+        return x @ y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        if x.ndim == 2 and y.ndim == 2:  # the common case, without reshaping
+            return (grad @ y.T if nx else None), (x.T @ grad if ny else None)
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = grad
+        if x.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if y.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        gx = gy = None
+        if nx:
+            gx = g2 @ np.swapaxes(y2, -1, -2)
+            if x.ndim == 1:
+                gx = gx[..., 0, :]
+        if ny:
+            gy = np.swapaxes(x2, -1, -2) @ g2
+            if y.ndim == 1:
+                gy = gy[..., 0]
+        return gx, gy
+
+
+def _operands(a: Any, b: Any) -> tuple:
+    """Turn the non-Tensor one of two operands into an array of the other's dtype (see Tensor._operand)."""
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            a, b = Tensor(a), Tensor(b)
+        else:
+            a = b._operand(a)
+    elif not isinstance(b, Tensor):
+        b = a._operand(b)
+    return a, b
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b with numpy broadcasting."""
+    return Add.apply(*_operands(a, b))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b with numpy broadcasting."""
+    return Sub.apply(*_operands(a, b))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b with numpy broadcasting."""
+    return Mul.apply(*_operands(a, b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b with numpy broadcasting."""
+    return Div.apply(*_operands(a, b))
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """a ** b with numpy broadcasting."""
+    return Pow.apply(*_operands(a, b))
+
+
+def neg(a: Any) -> Tensor:
+    return Neg.apply(a if isinstance(a, Tensor) else Tensor(a))
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b with numpy semantics: (n,k)@(k,m) -> (n,m); 1-D and batched (..., n, k) operands too."""
+    return MatMul.apply(*_operands(a, b))
+
+
+from ..tensor import Tensor  # noqa: E402

@@ -1,0 +1,295 @@
+"""Elementwise ops: exp log sqrt abs sigmoid relu tanh leaky_relu elu softplus hardtanh softsign
+clip maximum minimum where. Subgradients at kinks: relu'(0) = 0, abs'(0) = 0, clip/hardtanh pass
+gradient only strictly inside the bounds, maximum/minimum split it evenly on ties."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class Exp(Function):
+    """y = eˣ;  dy/dx = y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = √x;  dy/dx = 1/(2√x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x)  (0 at x = 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Sigmoid(Function):
+    """y = 1/(1+e⁻ˣ), computed as ½·tanh(x/2) + ½ (never overflows);  dy/dx = y(1-y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x * 0.5)
+        y *= 0.5
+        y += 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 for x > 0, else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class LeakyReLU(Function):
+    """y = x for x > 0, alpha·x otherwise;  dy/dx = 1 or alpha"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=0.01):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return np.where(x > 0, x, x * np.asarray(alpha, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.where(x > 0, 1, ctx.alpha).astype(grad.dtype)
+
+
+class ELU(Function):
+    """y = x for x > 0, alpha·(eˣ - 1) otherwise;  dy/dx = 1 or y + alpha"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        y = np.where(x > 0, x, np.asarray(alpha, dtype=x.dtype) * np.expm1(np.minimum(x, 0)))
+        ctx.save_for_backward(x, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * np.where(x > 0, 1, y + ctx.alpha).astype(grad.dtype)
+
+
+class Softplus(Function):
+    """y = ln(1 + eˣ), computed as logaddexp(0, x);  dy/dx = sigmoid(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (0.5 * np.tanh(0.5 * x) + 0.5)
+
+
+class Softsign(Function):
+    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + np.abs(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        d = 1 + np.abs(x)
+        return grad / (d * d)
+
+
+class Clip(Function):
+    """y = min(max(x, min), max);  dy/dx = 1 strictly inside (min, max), else 0. None = no bound."""
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clip: min must not exceed max; received min={min}, max={max}")
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return np.clip(x, min, max) if (min is not None or max is not None) else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x > lo
+        if hi is not None:
+            inside &= x < hi
+        return grad * inside
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = (x > y) + 0.5 * (x == y)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = (x < y) + 0.5 * (x == y)
+        return grad * share, grad * (1 - share)
+
+
+class Where(Function):
+    """z = a where cond else b;  dz/da = cond,  dz/db = not cond  (cond gets no gradient)"""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        cond = np.asarray(cond, dtype=bool)
+        ctx.save_for_backward(cond)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        return None, grad * cond, grad * ~cond
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def exp(x: Any) -> Tensor: return Exp.apply(_t(x))
+def log(x: Any) -> Tensor: return Log.apply(_t(x))
+def sqrt(x: Any) -> Tensor: return Sqrt.apply(_t(x))
+def abs(x: Any) -> Tensor: return Abs.apply(_t(x))
+def sigmoid(x: Any) -> Tensor: return Sigmoid.apply(_t(x))
+def relu(x: Any) -> Tensor: return ReLU.apply(_t(x))
+def tanh(x: Any) -> Tensor: return Tanh.apply(_t(x))
+def softplus(x: Any) -> Tensor: return Softplus.apply(_t(x))
+def softsign(x: Any) -> Tensor: return Softsign.apply(_t(x))
+
+
+def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(_t(x), alpha=alpha)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    return ELU.apply(_t(x), alpha=alpha)
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    """Clamp to [min, max]; either bound may be None."""
+    return Clip.apply(_t(x), min=min, max=max)
+
+
+def hardtanh(x: Any, min: float = -1.0, max: float = 1.0) -> Tensor:
+    """clip(x, min, max) with the bounds of tanh by default (same op, same gradient)."""
+    return Clip.apply(_t(x), min=min, max=max)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(*_operands(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Minimum.apply(*_operands(a, b))
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise choice: ``a`` where ``cond`` is true, else ``b`` (all three broadcast)."""
+    a, b = _operands(a, b)
+    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    return Where.apply(c, a, b)
+
+
+from ..tensor import Tensor  # noqa: E402
+from .arithmetic import _operands  # noqa: E402

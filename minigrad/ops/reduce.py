@@ -1,0 +1,249 @@
+"""Reductions and normalising ops: sum mean var max min logsumexp softmax log_softmax (+ argmax/argmin).
+
+``axis`` is None (all axes), an int or a tuple of ints; ``keepdims`` keeps reduced axes as size 1.
+softmax/log_softmax/logsumexp subtract the maximum first, so logits of magnitude 1e4 neither
+overflow nor give NaN.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def _axes(axis: Any, ndim: int, op: str) -> tuple:
+    """Normalise ``axis`` to a sorted tuple of non-negative ints, with a clear error when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; received axis={axis!r}")
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % builtins.max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in axis={axis!r}")
+    return tuple(sorted(out))
+
+
+def _expand(grad: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    """Put reduced axes back (as size 1) so ``grad`` broadcasts against the input."""
+    return grad if keepdims or not axes else np.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    """y = Σ x over ``axis``;  dy/dx = 1 (the gradient is broadcast back)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = _axes(axis, x.ndim, "sum")
+        ctx.keepdims, ctx.shape = keepdims, x.shape
+        return x.sum(axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims), ctx.shape)
+
+
+class Mean(Function):
+    """y = Σ x / n over ``axis``;  dy/dx = 1/n"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = _axes(axis, x.ndim, "mean")
+        ctx.keepdims, ctx.shape = keepdims, x.shape
+        ctx.n = int(np.prod([x.shape[a] for a in ctx.axes]))
+        return x.sum(axis=ctx.axes, keepdims=keepdims) / x.dtype.type(ctx.n) if ctx.n else \
+            np.full(np.sum(x, axis=ctx.axes, keepdims=keepdims).shape, np.nan, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims) / max(ctx.n, 1), ctx.shape)
+
+
+class Var(Function):
+    """y = Σ (x - mean)² / (n - ddof) over ``axis``;  dy/dx = 2 (x - mean) / (n - ddof)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, ddof=0, keepdims=False):
+        ctx.axes = _axes(axis, x.ndim, "var")
+        n = int(np.prod([x.shape[a] for a in ctx.axes]))
+        if n - ddof <= 0:
+            raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} elements")
+        d = x - x.mean(axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(d)
+        ctx.keepdims, ctx.denom = keepdims, x.dtype.type(n - ddof)
+        return (d * d).sum(axis=ctx.axes, keepdims=keepdims) / ctx.denom
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return _expand(grad, ctx.axes, ctx.keepdims) * d * (2 / ctx.denom)
+
+
+class _Extreme(Function):
+    """Shared forward/backward of max and min: the gradient is split evenly among tied extremes."""
+
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def _forward(cls, ctx, x, axis, keepdims):
+        ctx.axes = _axes(axis, x.ndim, cls.op_name())
+        if x.size == 0:
+            raise ValueError(f"{cls.op_name()}: zero-size tensor of shape {x.shape} has no {cls.op_name()}imum")
+        out = cls.reduce(x, axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(x == out)
+        ctx.keepdims = keepdims
+        return out if keepdims else np.squeeze(out, axis=ctx.axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        share = mask / mask.sum(axis=ctx.axes, keepdims=True)
+        return _expand(grad, ctx.axes, ctx.keepdims) * share
+
+
+class Max(_Extreme):
+    """y = max x over ``axis``;  dy/dx = 1/k at the k tied maxima, 0 elsewhere"""
+
+    reduce = staticmethod(np.max)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return Max._forward(ctx, x, axis, keepdims)
+
+
+class Min(_Extreme):
+    """y = min x over ``axis``;  dy/dx = 1/k at the k tied minima, 0 elsewhere"""
+
+    reduce = staticmethod(np.min)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return Min._forward(ctx, x, axis, keepdims)
+
+
+def _stable_lse(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """log Σ exp x over ``axes`` (keepdims), shifted by the max so nothing overflows."""
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: no shift
+    return m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+
+
+class LogSumExp(Function):
+    """y = log Σ exp x over ``axis``;  dy/dx = softmax(x)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1, keepdims=False):
+        ctx.axes = _axes(axis, x.ndim, "logsumexp")
+        lse = _stable_lse(x, ctx.axes)
+        ctx.save_for_backward(x, lse)
+        ctx.keepdims = keepdims
+        return lse if keepdims else np.squeeze(lse, axis=ctx.axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lse = ctx.saved_tensors
+        return _expand(grad, ctx.axes, ctx.keepdims) * np.exp(x - lse)
+
+
+class Softmax(Function):
+    """s = exp(x - max) / Σ exp(x - max) along ``axis``;  dx = s · (g - Σ g·s)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        ctx.axis = _axes(axis, x.ndim, "softmax")
+        e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
+        s = e / e.sum(axis=ctx.axis, keepdims=True)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved_tensors
+        gs = grad * s
+        return gs - s * gs.sum(axis=ctx.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along ``axis``;  dx = g - softmax(x) · Σ g"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        ctx.axis = _axes(axis, x.ndim, "log_softmax")
+        y = x - _stable_lse(x, ctx.axis)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
+
+    @classmethod
+    def op_name(cls) -> str:
+        return "log_softmax"
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` (None = all)."""
+    return Sum.apply(_t(x), axis=axis, keepdims=keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (None = all)."""
+    return Mean.apply(_t(x), axis=axis, keepdims=keepdims)
+
+
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance over ``axis``; ``ddof=0`` is the biased (population) variance, as in numpy."""
+    return Var.apply(_t(x), axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Maximum over ``axis``; ties share the gradient evenly."""
+    return Max.apply(_t(x), axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis``; ties share the gradient evenly."""
+    return Min.apply(_t(x), axis=axis, keepdims=keepdims)
+
+
+def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Tensor:
+    """log Σ exp(x) over ``axis``, computed without overflow."""
+    return LogSumExp.apply(_t(x), axis=axis, keepdims=keepdims)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / Σ exp(x) along ``axis``, stable for large logits."""
+    return Softmax.apply(_t(x), axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``, stable for large logits."""
+    return LogSoftmax.apply(_t(x), axis=axis)
+
+
+def argmax(x: Any, axis: int | None = None) -> Tensor:
+    """Index of the maximum (non-differentiable; an int64 tensor)."""
+    out = np.argmax(_t(x)._data, axis=axis)
+    return Tensor(out, dtype=out.dtype)
+
+
+def argmin(x: Any, axis: int | None = None) -> Tensor:
+    """Index of the minimum (non-differentiable; an int64 tensor)."""
+    out = np.argmin(_t(x)._data, axis=axis)
+    return Tensor(out, dtype=out.dtype)
+
+
+from ..tensor import Tensor  # noqa: E402

@@ -1,0 +1,430 @@
+"""``Tensor``: a NumPy array that remembers the op that made it, plus the creation functions.
+
+dtype policy: Python scalars and lists, and integer or boolean arrays, become
+``get_default_dtype()`` (float32 unless changed); floating NumPy arrays keep their dtype (and are
+used without a copy, like ``torch.as_tensor``). An explicit ``dtype=`` wins. In ops, a Python
+scalar takes the tensor's dtype, so ``float32_tensor * 2.0`` stays float32; two arrays follow NumPy
+promotion (float32 with float64 gives float64).
+"""
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .autograd import Function, is_grad_enabled, retain_grad_of, run_backward
+from .random import default_rng
+
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "zeros_like", "ones_like",
+    "get_default_dtype", "set_default_dtype",
+]
+
+_default_dtype = [np.dtype(np.float32)]
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype given to Python numbers, lists and integer arrays (float32 by default)."""
+    return _default_dtype[0]
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the default float dtype, e.g. ``mg.set_default_dtype(np.float64)`` for gradient checks."""
+    d = np.dtype(dtype)
+    if d.kind != "f":
+        raise TypeError(f"the default dtype must be a floating dtype; received {d}")
+    _default_dtype[0] = d
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert user data to an ndarray following the dtype policy, with errors that say what was given."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if data is None:
+            raise TypeError("Tensor data must be numeric (a number, a nested list of numbers or an "
+                            "array); received None")
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"Tensor data must be numeric; received the string {data!r}")
+        try:
+            arr = np.asarray(data)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"Tensor data must be a rectangular nested list of numbers; "
+                             f"received a ragged sequence ({exc})") from None
+    kind = arr.dtype.kind
+    if kind not in "fiub":
+        what = {"O": "objects", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(kind, str(arr.dtype))
+        raise TypeError(f"Tensor data must be real numbers (float, int or bool); received an array of "
+                        f"{what} (dtype {arr.dtype})")
+    if dtype is not None:
+        d = np.dtype(dtype)
+        return arr if arr.dtype == d else arr.astype(d)
+    if kind == "f" and isinstance(data, (np.ndarray, Tensor)):
+        return arr
+    return arr.astype(_default_dtype[0])
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autodiff.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``. After ``y.backward()``, every
+    leaf ``x`` with ``requires_grad=True`` that ``y`` depends on holds ``dy/dx`` in ``x.grad``
+    (a NumPy array of ``x.shape``; gradients add up over several backward calls, as in PyTorch).
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "_retain", "__weakref__")
+    __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
+        self._data = _to_array(data, dtype)
+        self.grad: np.ndarray | None = None
+        self.grad_fn: Function | None = None
+        self.name = name
+        self._version = 0
+        self._retain = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- the array and its metadata ------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying ``numpy.ndarray``. Assigning to it bumps the version counter."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = _to_array(value, self._data.dtype if not isinstance(value, np.ndarray) else None)
+        self._version += 1
+
+    shape = property(lambda self: self._data.shape, doc="tuple of dimensions")
+    dtype = property(lambda self: self._data.dtype, doc="numpy dtype")
+    ndim = property(lambda self: self._data.ndim, doc="number of dimensions")
+    size = property(lambda self: self._data.size, doc="number of elements")
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (user-created tensors and parameters)."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> "Tensor":
+        """The transpose (axes reversed), like ``ndarray.T``."""
+        return _ops.transpose(self)
+
+    def numpy(self) -> np.ndarray:
+        return self._data
+
+    def item(self) -> float:
+        if self._data.size != 1:
+            raise ValueError(f"item() needs a tensor with exactly one element; this one has shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             f"use .any() or .all() on .data")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", threshold=100)
+        extras = [f"dtype={self._data.dtype}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"tensor({body}, {', '.join(extras)})"
+
+    # -- autograd ------------------------------------------------------------------------------
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Set ``requires_grad`` on a leaf (in place); returns self."""
+        if flag and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients; this tensor has dtype "
+                            f"{self._data.dtype}")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach() on a "
+                               "tensor that an op produced")
+        self.requires_grad = bool(flag)
+        return self
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False)."""
+        return Tensor(self._data, name=self.name)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor at the next backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self._retain = True
+            retain_grad_of(self)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None)."""
+        self.grad = None
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Backpropagate from this tensor: every leaf that requires grad gets d(self)/d(leaf) added to
+        its ``.grad``. ``grad`` is d(loss)/d(self) for a non-scalar tensor (required then). The graph's
+        saved arrays are freed afterwards unless ``retain_graph=True``."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn: "
+                               "no input of the computation has requires_grad=True")
+        if grad is None:
+            if self._data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs: backward() on "
+                                   f"a tensor of shape {self.shape} needs a gradient, e.g. "
+                                   f"y.backward(grad=np.ones({self.shape}))")
+            seed = np.ones_like(self._data)
+        else:
+            seed = np.array(_to_array(grad, self._data.dtype))  # a private copy
+            if seed.shape != self._data.shape:
+                raise ValueError(f"backward: grad has shape {seed.shape} but the tensor has shape {self.shape}")
+        run_backward(self, seed, retain_graph)
+
+    # -- in-place updates (non-differentiable; they bump the version counter) -------------------
+    def _inplace_ok(self, what: str) -> None:
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"{what}: a tensor that requires grad can't be changed in place while grad "
+                               f"mode is on; wrap the update in `with mg.no_grad():`")
+
+    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        self._inplace_ok("add_")
+        o = other._data if isinstance(other, Tensor) else other
+        self._data += o if alpha == 1.0 else alpha * np.asarray(o)
+        self._version += 1
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        self._inplace_ok("sub_")
+        o = other._data if isinstance(other, Tensor) else other
+        self._data -= o if alpha == 1.0 else alpha * np.asarray(o)
+        self._version += 1
+        return self
+
+    def mul_(self, other: Any) -> "Tensor":
+        self._inplace_ok("mul_")
+        self._data *= other._data if isinstance(other, Tensor) else other
+        self._version += 1
+        return self
+
+    def zero_(self) -> "Tensor":
+        self._inplace_ok("zero_")
+        self._data[...] = 0
+        self._version += 1
+        return self
+
+    def copy_(self, src: Any) -> "Tensor":
+        self._inplace_ok("copy_")
+        s = src._data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.copyto(self._data, np.broadcast_to(s, self._data.shape), casting="same_kind")
+        except ValueError:
+            raise ValueError(f"copy_: source of shape {np.shape(s)} does not broadcast to {self.shape}") from None
+        self._version += 1
+        return self
+
+    # -- operators ------------------------------------------------------------------------------
+    def _operand(self, other: Any) -> Any:
+        """A Tensor stays; a Python number takes this tensor's float dtype; anything else follows the dtype policy."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, Number) and not isinstance(other, np.ndarray):
+            return np.asarray(other, dtype=self._data.dtype if self._data.dtype.kind == "f" else _default_dtype[0])
+        return _to_array(other)
+
+    def __add__(self, other: Any) -> "Tensor":
+        return _ops.Add.apply(self, other if type(other) is Tensor else self._operand(other))
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return _ops.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return _ops.Sub.apply(self, other if type(other) is Tensor else self._operand(other))
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        return _ops.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return _ops.Mul.apply(self, other if type(other) is Tensor else self._operand(other))
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return _ops.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return _ops.Div.apply(self, other if type(other) is Tensor else self._operand(other))
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        return _ops.Div.apply(self._operand(other), self)
+
+    def __pow__(self, other: Any) -> "Tensor":
+        return _ops.Pow.apply(self, other if type(other) is Tensor else self._operand(other))
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        return _ops.Pow.apply(self._operand(other), self)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return _ops.MatMul.apply(self, other if type(other) is Tensor else self._operand(other))
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return _ops.MatMul.apply(self._operand(other), self)
+
+    def __neg__(self) -> "Tensor":
+        return _ops.Neg.apply(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __getitem__(self, idx: Any) -> "Tensor":
+        return _ops.getitem(self, idx)
+
+    # comparisons: non-differentiable, results never require grad
+    def _compare(self, other: Any, op: Any) -> "Tensor":
+        out = op(self._data, other._data if isinstance(other, Tensor) else other)
+        return Tensor(out, dtype=np.bool_)
+
+    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.greater_equal)
+
+    # -- named ops: each forwards to the one definition in minigrad.ops --------------------------
+    def exp(self) -> "Tensor": return _ops.exp(self)
+    def log(self) -> "Tensor": return _ops.log(self)
+    def sqrt(self) -> "Tensor": return _ops.sqrt(self)
+    def abs(self) -> "Tensor": return _ops.abs(self)
+    def sigmoid(self) -> "Tensor": return _ops.sigmoid(self)
+    def relu(self) -> "Tensor": return _ops.relu(self)
+    def tanh(self) -> "Tensor": return _ops.tanh(self)
+    def leaky_relu(self, alpha: float = 0.01) -> "Tensor": return _ops.leaky_relu(self, alpha)
+    def elu(self, alpha: float = 1.0) -> "Tensor": return _ops.elu(self, alpha)
+    def softplus(self) -> "Tensor": return _ops.softplus(self)
+    def hardtanh(self, min: float = -1.0, max: float = 1.0) -> "Tensor": return _ops.hardtanh(self, min, max)
+    def softsign(self) -> "Tensor": return _ops.softsign(self)
+    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor": return _ops.clip(self, min, max)
+    def maximum(self, other: Any) -> "Tensor": return _ops.maximum(self, other)
+    def minimum(self, other: Any) -> "Tensor": return _ops.minimum(self, other)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.sum(self, axis, keepdims)
+    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.mean(self, axis, keepdims)
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> "Tensor": return _ops.var(self, axis, ddof, keepdims)
+    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.max(self, axis, keepdims)
+    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.min(self, axis, keepdims)
+    def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> "Tensor": return _ops.logsumexp(self, axis, keepdims)
+    def softmax(self, axis: int = -1) -> "Tensor": return _ops.softmax(self, axis)
+    def log_softmax(self, axis: int = -1) -> "Tensor": return _ops.log_softmax(self, axis)
+    def argmax(self, axis: int | None = None) -> "Tensor": return _ops.argmax(self, axis)
+    def argmin(self, axis: int | None = None) -> "Tensor": return _ops.argmin(self, axis)
+
+    def reshape(self, *shape: Any) -> "Tensor": return _ops.reshape(self, *shape)
+    def transpose(self, *axes: Any) -> "Tensor": return _ops.transpose(self, *axes)
+    def flatten(self, start_dim: int = 0) -> "Tensor": return _ops.flatten(self, start_dim)
+    def expand_dims(self, axis: int) -> "Tensor": return _ops.expand_dims(self, axis)
+    def squeeze(self, axis: Any = None) -> "Tensor": return _ops.squeeze(self, axis)
+    def matmul(self, other: Any) -> "Tensor": return _ops.matmul(self, other)
+
+
+# ---------------------------------------------------------------------------------------------
+# creation functions
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
+    """Function form of ``Tensor(...)``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"shape must be non-negative integers; received {tuple(shape)}")
+    return tuple(int(n) for n in shape)
+
+
+def _dtype_or_default(dtype: Any) -> np.dtype:
+    return np.dtype(dtype) if dtype is not None else _default_dtype[0]
+
+
+def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` filled with ``value``."""
+    shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
+    return Tensor(np.full(shape, value, dtype=_dtype_or_default(dtype)), requires_grad=requires_grad)
+
+
+def zeros(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return full(shape, 0, dtype, requires_grad)
+
+
+def ones(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return full(shape, 1, dtype, requires_grad)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    a = t._data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.zeros(a.shape, dtype=dtype or a.dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    a = t._data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.ones(a.shape, dtype=dtype or a.dtype), requires_grad=requires_grad)
+
+
+def randn(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | None = None,
+          dtype: Any = None) -> Tensor:
+    """Standard-normal samples from ``rng`` (default: the generator ``mg.manual_seed`` seeds)."""
+    gen = rng if rng is not None else default_rng()
+    data = gen.standard_normal(_shape_arg(shape)).astype(_dtype_or_default(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | None = None,
+         dtype: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) from ``rng`` (default: the generator ``mg.manual_seed`` seeds)."""
+    gen = rng if rng is not None else default_rng()
+    data = gen.random(_shape_arg(shape)).astype(_dtype_or_default(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def _iter_tensors(ts: Iterable[Any]) -> list:
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in ts]
+
+
+from . import ops as _ops  # noqa: E402  (circular by design: the ops build on Function and Tensor)
