@@ -127,18 +127,18 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 1e-6, atol
         kink = np.abs(left - right) > 2 * tol
         lo, hi = np.minimum(left, right) - tol, np.maximum(left, right) + tol
         ok = np.where(kink, (a >= lo) & (a <= hi), np.abs(a - numeric) <= tol)
-        for idx in zip(*np.nonzero(~ok)):
-            failures.append((abs(a[idx] - numeric[idx]), i, idx, a[idx], numeric[idx], kink[idx],
-                             left[idx], right[idx]))
-        for idx in zip(*np.nonzero(kink & ok)):
-            kinks.append((i, idx, a[idx], left[idx], right[idx]))
+        for k in np.flatnonzero(~ok):
+            idx = tuple(int(j) for j in np.unravel_index(k, a.shape))
+            failures.append((abs(a.flat[k] - numeric.flat[k]), i, idx, a.flat[k], numeric.flat[k],
+                             kink.flat[k], left.flat[k], right.flat[k]))
+        kinks += [(i, k) for k in np.flatnonzero(kink & ok)]
     if not failures:
         return True
     failures.sort(key=lambda f: -f[0] if np.isfinite(f[0]) else -np.inf)
     lines = [f"gradcheck failed: {len(failures)} gradient element(s) disagree with finite differences "
              f"(eps={eps}, atol={atol}, rtol={rtol}); worst first:"]
     for err, i, idx, a, n, k, l, r in failures[:5]:
-        where = f"input {i}, element {tuple(int(j) for j in idx)}"
+        where = f"input {i}, element {idx}"
         if k:
             lines.append(f"  {where}: analytic={a:.6g} is outside the one-sided slopes [{l:.6g}, {r:.6g}] "
                          f"of a non-differentiable point")

@@ -125,11 +125,9 @@ class MatMul(Function):
             return (grad @ y.T if nx else None), (x.T @ grad if ny else None)
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
-        g2 = grad
+        g2 = grad[..., None] if y.ndim == 1 else grad  # put back the axes a 1-D operand dropped
         if x.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if y.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+            g2 = g2[..., None, :]
         gx = gy = None
         if nx:
             gx = g2 @ np.swapaxes(y2, -1, -2)

@@ -63,7 +63,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims) / max(ctx.n, 1), ctx.shape)
+        return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims) / builtins.max(ctx.n, 1), ctx.shape)
 
 
 class Var(Function):

@@ -120,6 +120,8 @@ def flatten(x: Any, start_dim: int = 0) -> Tensor:
     x = _t(x)
     if x.ndim == 0:
         return reshape(x, 1)
+    if not -x.ndim <= start_dim < x.ndim:
+        raise ValueError(f"flatten: start_dim={start_dim} is out of range for a tensor of shape {x.shape}")
     start = start_dim % x.ndim
     return reshape(x, x.shape[:start] + (-1,) if x.size else x.shape[:start] + (int(np.prod(x.shape[start:])),))
 
