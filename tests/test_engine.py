@@ -1,0 +1,339 @@
+"""The Tensor and the backward engine: accumulation, retain_graph, errors, depth, grad mode, dtypes."""
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_gradients_accumulate_over_two_backward_calls():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [3 + 2, 3 + 4])
+
+
+def test_zero_grad_resets_to_none():
+    x = mg.tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_backward_twice_without_retain_graph_raises_naming_the_fix():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.sigmoid() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward_that_accumulates():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, [4, 8])
+
+
+def test_backward_frees_saved_arrays():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    z = y.sum()
+    z.backward()
+    assert y.grad_fn.saved_tensors == ()
+
+
+def test_non_scalar_backward_without_grad_raises():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="gradient"):
+        (x * 2).backward()
+
+
+def test_non_scalar_backward_with_grad_uses_it_as_the_cotangent():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward(np.array([1.0, 10.0]))
+    np.testing.assert_allclose(x.grad, [2, 40])
+
+
+def test_backward_grad_of_wrong_shape_names_both_shapes():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mg.tensor([1.0]).sum().backward()
+
+
+def test_chain_of_100k_ops_backpropagates_without_recursion_error():
+    x = mg.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_non_leaf_keeps_no_grad_unless_retain_grad_was_called():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    k = x * 3
+    k.retain_grad()
+    (h * k).sum().backward()
+    assert h.grad is None
+    np.testing.assert_allclose(k.grad, [2, 4])
+    assert h.is_leaf is False and x.is_leaf is True
+
+
+def test_shared_subexpression_gets_the_sum_of_its_paths():
+    x = mg.tensor(3.0, requires_grad=True)
+    a = x * x          # used twice below
+    y = a + a * 2
+    y.backward()
+    assert x.grad == pytest.approx(3 * 2 * 3.0)
+
+
+def test_input_used_twice_by_one_op_gets_both_gradients():
+    x = mg.tensor([1.0, -2.0], requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [2, -4])
+
+
+def test_leaf_gradients_are_independent_arrays():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad[0] = 100.0
+    assert b.grad[0] == 1.0
+
+
+def test_user_supplied_grad_is_copied_not_aliased():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    g = np.array([1.0, 1.0])
+    (x + 0).backward(g)
+    g[0] = 50.0
+    assert x.grad[0] == 1.0
+
+
+def test_no_grad_records_nothing_and_works_as_decorator():
+    x = mg.tensor([1.0], requires_grad=True)
+    with mg.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None and mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def f(t):
+        assert not mg.is_grad_enabled()
+        return t * 2
+
+    assert f(x).grad_fn is None and mg.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad_records_again():
+    x = mg.tensor([1.0], requires_grad=True)
+    with mg.no_grad():
+        with mg.enable_grad():
+            y = x * 2
+    assert y.requires_grad and y.grad_fn is not None
+
+
+def test_grad_mode_is_thread_local():
+    seen = {}
+    barrier = threading.Barrier(2)
+
+    def other_thread():
+        barrier.wait()  # main thread is inside no_grad now
+        x = mg.tensor([1.0], requires_grad=True)
+        seen["recorded"] = (x * 2).grad_fn is not None
+        seen["enabled"] = mg.is_grad_enabled()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    with mg.no_grad():
+        barrier.wait()
+        t.join()
+        assert not mg.is_grad_enabled()
+    assert seen == {"recorded": True, "enabled": True}
+
+
+def test_dropping_the_output_frees_the_graph():
+    x = mg.tensor(np.ones(3), requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0
+    ref = weakref.ref(y.grad_fn)
+    del y
+    gc.collect()
+    assert ref() is None
+
+
+# -- dtype policy ----------------------------------------------------------------------------------
+
+def test_python_data_and_integer_arrays_become_float32_by_default():
+    assert mg.tensor([1, 2]).dtype == np.float32
+    assert mg.tensor(3.5).dtype == np.float32
+    assert mg.tensor(np.array([1, 2], dtype=np.int64)).dtype == np.float32
+    assert mg.tensor(np.array([True, False])).dtype == np.float32
+
+
+def test_float_arrays_keep_their_dtype_and_scalars_never_upcast():
+    x32 = mg.tensor(np.ones(2, dtype=np.float32))
+    x64 = mg.tensor(np.ones(2, dtype=np.float64))
+    assert x64.dtype == np.float64
+    for y in (x32 * 2.5, 2.5 * x32, x32 + 1, x32 / 3, x32 ** 2, 1 - x32):
+        assert y.dtype == np.float32
+    assert (x32 + x64).dtype == np.float64  # numpy promotion
+
+
+def test_set_default_dtype_changes_python_data_conversion():
+    try:
+        mg.set_default_dtype(np.float64)
+        assert mg.tensor([1.0]).dtype == np.float64 and mg.zeros(2).dtype == np.float64
+    finally:
+        mg.set_default_dtype(np.float32)
+    assert mg.get_default_dtype() == np.float32
+    with pytest.raises(TypeError):
+        mg.set_default_dtype(np.int32)
+
+
+def test_float32_gradients_stay_float32_even_with_float64_constants():
+    w = mg.tensor(np.ones((2, 2), dtype=np.float32), requires_grad=True)
+    (w * np.ones(2, dtype=np.float64)).sum().backward()
+    assert w.grad.dtype == np.float32
+
+
+def test_explicit_integer_dtype_cannot_require_grad():
+    with pytest.raises(TypeError, match="int64"):
+        mg.tensor([1, 2], dtype=np.int64, requires_grad=True)
+
+
+@pytest.mark.parametrize("bad, exc", [(None, TypeError), ("a", TypeError), (["a"], TypeError),
+                                      ([[1, 2], [3]], ValueError), (np.array([object()]), TypeError),
+                                      (1 + 2j, TypeError)])
+def test_non_numeric_data_raises_saying_what_was_given(bad, exc):
+    with pytest.raises(exc, match="received|ragged"):
+        mg.tensor(bad)
+
+
+def test_zero_size_tensors_follow_numpy():
+    x = mg.zeros((0, 3), requires_grad=True)
+    y = (x * 2).sum(axis=0)
+    assert y.shape == (3,)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+# -- properties and creation ----------------------------------------------------------------------
+
+def test_repr_shows_values_dtype_and_grad_state():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert "requires_grad=True" in repr(x) and "float32" in repr(x)
+    assert "grad_fn=<Mul>" in repr(x * 2)
+
+
+def test_properties_item_tolist_len_detach():
+    x = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="x")
+    assert (x.shape, x.ndim, x.size, len(x), x.name) == ((1, 3), 2, 3, 1, "x")
+    assert x.T.shape == (3, 1)
+    assert x.tolist() == [[1.0, 2.0, 3.0]] and x.sum().item() == 6.0
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None and d.data is x.data
+    with pytest.raises(ValueError, match=r"\(1, 3\)"):
+        x.item()
+
+
+def test_creation_functions_shapes_and_seeding():
+    assert mg.zeros((2, 3)).shape == (2, 3) and mg.ones(4).data.sum() == 4
+    assert mg.full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert mg.zeros_like(mg.ones((2, 2))).shape == (2, 2) and mg.ones_like(mg.zeros(3)).data.sum() == 3
+    mg.manual_seed(123)
+    a = mg.randn(3, 2)
+    mg.manual_seed(123)
+    b = mg.randn((3, 2))
+    np.testing.assert_array_equal(a.data, b.data)
+    r = mg.rand(1000)
+    assert r.data.min() >= 0 and r.data.max() < 1
+    assert mg.randn(2, requires_grad=True).requires_grad
+
+
+def test_inplace_methods_bump_version_and_refuse_tracked_tensors():
+    x = mg.tensor([1.0, 2.0])
+    x.add_(1).mul_(2).sub_(1)
+    np.testing.assert_allclose(x.data, [3, 5])
+    assert x._version == 3
+    x.zero_()
+    x.copy_([4.0, 5.0])
+    assert x._version == 5 and x.tolist() == [4, 5]
+    x.data = np.array([0.0, 0.0], dtype=np.float32)
+    assert x._version == 6
+    p = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        p.add_(1)
+    with mg.no_grad():
+        p.add_(1)
+    assert p.tolist() == [2.0]
+
+
+def test_changing_a_saved_tensor_before_backward_raises_naming_op_and_versions():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    x = mg.tensor([3.0, 4.0])
+    loss = (w * x).sum()
+    with mg.no_grad():
+        w.sub_(0.1)
+    with pytest.raises(RuntimeError, match=r"mul.*version 1.*expected version 0"):
+        loss.backward()
+
+
+def test_custom_function_with_non_tensor_kwargs():
+    class Scale(mg.Function):
+        @staticmethod
+        def forward(ctx, x, factor=1.0):
+            ctx.factor = factor
+            return x * factor
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.factor
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = Scale.apply(x, factor=3.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [3, 3])
+    assert type(y.grad_fn).__name__ == "Scale"
+
+
+def test_custom_function_returning_wrong_number_of_gradients_is_reported():
+    class Bad(mg.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    a = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="1 gradients for 2 inputs"):
+        Bad.apply(a, a).sum().backward()
+
+
+def test_detect_anomaly_names_the_op_in_forward_and_backward():
+    x = mg.tensor([0.0, 1.0], requires_grad=True)
+    with mg.detect_anomaly():
+        with pytest.raises(FloatingPointError, match="log"):
+            with np.errstate(divide="ignore"):
+                mg.log(x)
+    y = mg.tensor([0.0], requires_grad=True)
+    with mg.detect_anomaly():
+        z = mg.sqrt(y)  # forward is fine (0), backward divides by 0
+        with pytest.raises(FloatingPointError, match=r"sqrt.*test_engine.py"):
+            with np.errstate(divide="ignore"):
+                z.sum().backward()
+    assert not mg.autograd.is_anomaly_enabled()
