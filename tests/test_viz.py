@@ -1,0 +1,410 @@
+"""draw_graph / plot_model / retain_grads: the DOT text, and real rendering when `dot` is installed."""
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad.viz import draw_graph, plot_model, retain_grads
+
+NODE = re.compile(r"^\t(?!graph |node |edge )(\w+) \[", re.M)
+EDGE = re.compile(r"^\t(\w+) -> (\w+)", re.M)
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the Graphviz `dot` program is not installed")
+
+
+def nodes(g):
+    return NODE.findall(g.source)
+
+
+def edges(g):
+    return EDGE.findall(g.source)
+
+
+def label_of(g, node):
+    """The label text of one node with HTML tags removed, e.g. 'w = -2.0grad 5.0'."""
+    line = re.search(rf"^\t{node} \[(.*)$", g.source, re.M).group(1)
+    html = re.search(r"label=<(.*</table>)>", line)
+    if html:
+        return re.sub(r"<[^>]*>", "", html.group(1))
+    return re.search(r'label=("(?:[^"\\]|\\.)*"|[^ \]]+)', line).group(1).strip('"')
+
+
+def texts(g):
+    """The label text of every node, tags removed, one line per node."""
+    return "\n".join(label_of(g, n) for n in nodes(g))
+
+
+def lecture_graph(retain=False):
+    """The lecture's f = wx + b with w = -2, x = 5, b = 3, after backward."""
+    w, x, b = (mg.tensor(v, requires_grad=True, name=n) for v, n in ((-2.0, "w"), (5.0, "x"), (3.0, "b")))
+    wx = w * x
+    wx.name = "wx"
+    f = wx + b
+    f.name = "f"
+    if retain:
+        retain_grads(f)
+    f.backward()
+    return f
+
+
+# ---------------------------------------------------------------------------------------------
+# structure
+
+
+def test_lecture_graph_has_one_node_per_tensor_and_op_and_forward_edges():
+    g = draw_graph(lecture_graph())
+    ns = nodes(g)
+    assert sorted(n for n in ns if n.startswith("t")) == ["t0", "t1", "t2", "t3", "t4"]  # w x wx b f
+    assert sorted(n for n in ns if n.startswith("op")) == ["op0", "op1"]                # mul add
+    assert len(ns) == 7
+    # forward direction: tensor -> op -> tensor
+    assert edges(g) == [("t0", "op0"), ("t1", "op0"), ("op0", "t2"), ("t2", "op1"), ("t3", "op1"), ("op1", "t4")]
+
+
+def test_nodes_follow_the_forward_pass_order():
+    g = draw_graph(lecture_graph())
+    order = [label_of(g, n).split(" =")[0] for n in nodes(g)]
+    assert order == ["w", "x", "mul", "wx", "b", "add", "f"]
+
+
+def test_op_names_and_tensor_names_are_shown():
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True, name="inputs")
+    W = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True, name="W")
+    y = (x @ W).sigmoid().sum()
+    text = texts(draw_graph(y))
+    for word in ("inputs", "W", "matmul", "sigmoid", "sum", "(1, 2) float32", "(2, 3) float32"):
+        assert word in text
+
+
+def test_scalars_read_plainly_and_gradients_appear_after_backward():
+    w = mg.tensor(-2.0, requires_grad=True, name="w")
+    f = w * 5.0 + 3.0
+    f.name = "f"
+    before = draw_graph(f)
+    assert "w = -2.0" in texts(before) and "grad" not in texts(before)
+    f.backward()
+    after = draw_graph(f)
+    assert "w = -2.0grad 5.0" in label_of(after, "t0")
+    assert "f = -7.0" in texts(after)
+
+
+def test_retain_grads_shows_every_intermediate_gradient():
+    f = lecture_graph(retain=True)
+    g = draw_graph(f)
+    assert label_of(g, "t2") == "wx = -10.0grad 1.0"
+    assert "f = -7.0grad 1.0" in label_of(g, "t4")      # the issue's "f = -7.0  grad 1.0"
+    assert "x = 5.0grad -2.0" in label_of(g, "t1")
+
+
+def test_retain_grads_returns_root_and_keeps_grads_of_non_leaves_only():
+    a = mg.tensor([1.0, -2.0], requires_grad=True)
+    c = mg.tensor([3.0, 4.0])
+    h = a * c
+    y = retain_grads((h * h).sum())
+    y.backward()
+    np.testing.assert_array_equal(h.grad, 2 * h.data)
+    assert y.grad == 1.0 and c.grad is None
+
+
+def test_constants_are_drawn_as_their_own_nodes():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    g = draw_graph(y)
+    consts = [n for n in nodes(g) if n.startswith("c")]
+    assert consts == ["c0"] and "2.0" in label_of(g, "c0") and "dashed" in g.source
+    assert ("c0", "op0") in edges(g)
+
+
+def test_shared_subexpression_appears_once():
+    a = mg.tensor([1.0, 2.0], requires_grad=True, name="a")
+    s = a.exp()            # used by two ops below
+    y = (s.sum() + s.mean())
+    g = draw_graph(y)
+    assert sum(n.startswith("t") for n in nodes(g)) == 5   # a, s, s.sum(), s.mean(), y
+    assert sum(n.startswith("op") for n in nodes(g)) == 4  # exp, sum, mean, add
+    assert texts(g).count("(2,) float32") == 2  # a and s, once each
+    s_node = [n for n in nodes(g) if label_of(g, n).startswith("(2,) float32data [2.718")]
+    assert len(s_node) == 1
+    assert sum(src == s_node[0] for src, _ in edges(g)) == 2
+
+
+def test_input_used_twice_draws_two_edges():
+    a = mg.tensor(3.0, requires_grad=True, name="a")
+    g = draw_graph(a * a)
+    assert edges(g).count(("t0", "op0")) == 2
+    assert len(nodes(g)) == 3
+
+
+def test_leaf_root_draws_one_node():
+    g = draw_graph(mg.tensor([1.0, 2.0], name="alone"))
+    assert nodes(g) == ["t0"] and edges(g) == []
+
+
+def test_deep_chain_of_10000_ops_draws_without_recursion_error():
+    x = mg.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = -y
+    g = draw_graph(y, show_data=False)
+    ns = nodes(g)
+    assert sum(n.startswith("op") for n in ns) == 10_000
+    assert sum(n.startswith("t") for n in ns) == 10_001
+    assert len(edges(g)) == 20_000
+
+
+def test_same_code_draws_the_same_source_every_time():
+    def build():
+        mg.manual_seed(3)
+        W = mg.randn(3, 2, requires_grad=True)
+        b = mg.zeros(2, requires_grad=True)
+        x = mg.randn(4, 3)
+        return ((x @ W + b).relu() * 0.5).mean()
+    assert draw_graph(build()).source == draw_graph(build()).source
+
+
+# ---------------------------------------------------------------------------------------------
+# flags and previews
+
+
+def test_show_data_and_show_grad_flags_hide_previews():
+    x = mg.tensor([1.5, 2.5, 3.5], requires_grad=True, name="x")
+    y = (x * x).sum()
+    y.backward()
+    both = texts(draw_graph(y))
+    assert "data [1.5, 2.5, 3.5]" in both and "grad [3.0, 5.0, 7.0]" in both
+    no_data = texts(draw_graph(y, show_data=False))
+    assert "data [" not in no_data and "grad [3.0, 5.0, 7.0]" in no_data
+    no_grad = texts(draw_graph(y, show_grad=False))
+    assert "data [1.5, 2.5, 3.5]" in no_grad and "grad" not in no_grad
+
+
+def test_previews_are_cut_to_max_elements_with_an_ellipsis():
+    x = mg.tensor(np.arange(20.0).reshape(4, 5), requires_grad=True, name="x")
+    y = x.sum()
+    y.backward()
+    g = draw_graph(y, max_elements=3)
+    assert "data [0.0, 1.0, 2.0, …]" in texts(g) and "3.0," not in label_of(g, "t0")
+    assert "grad [1.0, 1.0, 1.0, …]" in texts(g)
+    full = draw_graph(y, max_elements=20)
+    assert "16.0, 17.0, 18.0, 19.0]" in texts(full) and "…" not in texts(full)
+
+
+def test_default_preview_shows_eight_values():
+    g = draw_graph(mg.tensor(np.arange(10.0)))
+    assert "data [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, …]" in texts(g)
+
+
+def test_rankdir_is_passed_to_graphviz():
+    assert "rankdir=TB" in draw_graph(mg.tensor(1.0), rankdir="TB").source
+    assert "rankdir=LR" in draw_graph(mg.tensor(1.0)).source
+
+
+# ---------------------------------------------------------------------------------------------
+# colours: kinds of tensors and suspicious gradients
+
+
+def test_parameters_inputs_constants_ops_and_root_look_different():
+    W = mg.tensor([[1.0], [2.0]], requires_grad=True)
+    x = mg.tensor([[3.0, 4.0]])
+    y = (x @ W) * 2
+    g = draw_graph(y)
+
+    def fill(n):
+        return re.search(rf'\t{n} \[.*?bgcolor="(#\w+)"', g.source)[1] if n.startswith("t") else \
+            re.search(rf'\t{n} \[.*?fillcolor="(#\w+)"', g.source)[1]
+    # order: W (parameter), x (input), matmul, x@W (intermediate), 2 (constant), mul, y (root)
+    kinds = {"param": fill("t0"), "input": fill("t1"), "mid": fill("t2"), "root": fill("t3"),
+             "op": fill("op0"), "const": fill("c0")}
+    assert len(set(kinds.values())) == len(kinds)
+    assert 'border="2"' in re.search(r"\tt3 \[.*", g.source)[0]  # the root also has a thick border
+
+
+def test_all_zero_gradient_of_a_dead_relu_is_highlighted():
+    z = mg.tensor([-1.0, -2.0], requires_grad=True, name="z")
+    y = z.relu().sum()
+    y.backward()
+    label = label_of(draw_graph(y), "t0")
+    assert "grad [0.0, 0.0] (all zero)" in label
+    assert "#fed7aa" in re.search(r"\tt0 \[.*", draw_graph(y).source)[0]
+
+
+def test_nan_and_inf_gradients_are_highlighted():
+    q = mg.tensor([0.0, 1.0], requires_grad=True, name="q")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = q.sqrt().sum()
+        y.backward()
+    g = draw_graph(y)
+    assert "(NaN/inf)" in label_of(g, "t0") and "#fecaca" in re.search(r"\tt0 \[.*", g.source)[0]
+    p = mg.tensor([np.nan, 1.0], requires_grad=True)
+    (p * 1.0).sum().backward()
+    assert "(all zero)" not in texts(draw_graph(p))
+
+
+def test_healthy_gradients_are_not_highlighted():
+    text = texts(draw_graph(lecture_graph()))
+    assert "(all zero)" not in text and "(NaN/inf)" not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# property: random DAGs
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_leaves=st.integers(1, 4),
+       steps=st.lists(st.tuples(st.sampled_from(["add", "mul", "tanh"]), st.integers(0, 10 ** 6),
+                                st.integers(0, 10 ** 6)), min_size=1, max_size=12))
+def test_random_graphs_draw_each_reachable_tensor_and_op_once_in_topological_order(n_leaves, steps):
+    pool = [mg.tensor(float(i + 1), requires_grad=True) for i in range(n_leaves)]
+    parents = [() for _ in pool]  # the test's own bookkeeping of which pool entries each entry used
+    for op, i, j in steps:
+        a, b = i % len(pool), j % len(pool)
+        if op == "tanh":
+            pool.append(pool[a].tanh())
+            parents.append((a,))
+        else:
+            pool.append(pool[a] + pool[b] if op == "add" else pool[a] * pool[b])
+            parents.append((a, b))
+    reach, todo = set(), [len(pool) - 1]
+    while todo:
+        k = todo.pop()
+        if k not in reach:
+            reach.add(k)
+            todo.extend(parents[k])
+    n_ops = sum(1 for k in reach if parents[k])
+    n_edges = sum(len(parents[k]) + 1 for k in reach if parents[k])
+    g = draw_graph(pool[-1])
+    ns = nodes(g)
+    assert sum(n.startswith("t") for n in ns) == len(reach)
+    assert sum(n.startswith("op") for n in ns) == n_ops
+    assert len(edges(g)) == n_edges
+    position = {n: i for i, n in enumerate(ns)}
+    assert all(position[src] < position[dst] for src, dst in edges(g))  # creation (forward) order
+    assert ns[-1] == f"t{len(reach) - 1}"  # the root comes last
+
+
+# ---------------------------------------------------------------------------------------------
+# errors, and rendering with the real `dot` program
+
+
+def test_bad_arguments_raise_errors_that_name_what_was_given():
+    with pytest.raises(TypeError, match="received ndarray"):
+        draw_graph(np.ones(3))
+    with pytest.raises(ValueError, match="rankdir='up'"):
+        draw_graph(mg.tensor(1.0), rankdir="up")
+    with pytest.raises(ValueError, match="max_elements=0"):
+        draw_graph(mg.tensor(1.0), max_elements=0)
+    with pytest.raises(TypeError, match="received list"):
+        retain_grads([1.0])
+
+
+@needs_dot
+def test_svg_from_dot_parses_and_holds_one_node_group_per_node():
+    mg.manual_seed(0)
+    W = mg.randn(3, 2, requires_grad=True)
+    x = mg.randn(4, 3)
+    loss = retain_grads(((x @ W).relu() * 2).mean())
+    loss.backward()
+    g = draw_graph(loss)
+    root = ET.fromstring(g.pipe(format="svg"))
+    groups = [e for e in root.iter("{http://www.w3.org/2000/svg}g") if e.get("class") == "node"]
+    # tensors W, x, x@W, relu(x@W), r*2, loss; ops matmul, relu, mul, mean; the constant 2
+    assert len(groups) == len(nodes(g)) == 11
+    titles = sorted(e.find("{http://www.w3.org/2000/svg}title").text for e in groups)
+    assert titles == sorted(nodes(g))
+
+
+def test_source_works_without_dot_and_render_fails_with_graphvizs_message(monkeypatch, tmp_path):
+    import graphviz
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on PATH
+    g = draw_graph(lecture_graph())
+    assert g.source.startswith("digraph")
+    with pytest.raises(graphviz.ExecutableNotFound, match="dot"):
+        g.render(tmp_path / "f", format="svg")
+
+
+# ---------------------------------------------------------------------------------------------
+# plot_model
+
+
+class _FakeDense:
+    """Duck-typed layer with the nn interface plot_model relies on."""
+
+    def __init__(self, units, inputs, activation=None):
+        self.units, self.activation = units, activation
+        self.input_shape, self.output_shape = (None, inputs), (None, units)
+        self._params = [np.zeros((inputs, units)), np.zeros(units)]
+
+    def parameters(self):
+        return self._params
+
+
+class _FakeSequential:
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+
+def test_plot_model_draws_an_input_box_then_one_box_per_layer_with_shapes():
+    model = _FakeSequential(_FakeDense(10, 10, "relu"), _FakeDense(5, 10, "relu"), _FakeDense(2, 5, "softmax"))
+    g = plot_model(model)
+    assert nodes(g) == ["input", "layer0", "layer1", "layer2"]
+    assert edges(g) == [("input", "layer0"), ("layer0", "layer1"), ("layer1", "layer2")]
+    assert "rankdir=TB" in g.source
+    text = texts(g)
+    for piece in ("Input", "0: _FakeDense", "units 10", "activation relu", "params 110", "params 55", "params 12",
+                  "(None, 10)", "(None, 5)", "(None, 2)", "activation softmax"):
+        assert piece in text
+    assert "(None, 5)" not in texts(plot_model(model, show_shapes=False))
+
+
+def test_plot_model_works_on_a_module_without_shapes_or_parameters():
+    class Block:
+        def children(self):
+            return iter([object(), self.inner])
+
+        inner = type("Tanh", (), {"activation": np.tanh})()
+
+    g = plot_model(Block(), rankdir="LR")
+    assert nodes(g) == ["layer0", "layer1"]
+    text = texts(g)
+    assert "1: Tanh" in text and "activation tanh" in text and "input:?" in text.replace(" ", "")
+    lone = plot_model(object())
+    assert nodes(lone) == ["layer0"] and "params ? (not built)" in texts(lone)
+
+
+def _real_nn():
+    nn = pytest.importorskip("minigrad.nn")
+    if not (hasattr(nn, "Sequential") and hasattr(nn, "Dense")):
+        pytest.skip("minigrad.nn has no Sequential/Dense yet")
+    return nn
+
+
+def test_plot_model_of_the_lectures_10_10_5_2_network():
+    nn = _real_nn()
+    model = nn.Sequential([nn.Dense(10, activation="relu", input_dim=10), nn.Dense(5, activation="relu"),
+                           nn.Dense(2, activation="softmax")])
+    g = plot_model(model)
+    assert nodes(g) == ["input", "layer0", "layer1", "layer2"]  # Input + three Dense layers
+    text = texts(g)
+    for piece in ("Dense", "units 10", "units 5", "units 2", "params 110", "params 55", "params 12",
+                  "(None, 10)", "(None, 5)", "(None, 2)", "relu", "softmax"):
+        assert piece in text, piece
+
+
+@needs_dot
+def test_plot_model_renders_to_svg():
+    model = _FakeSequential(_FakeDense(2, 2, "sigmoid"), _FakeDense(1, 2, "sigmoid"))
+    root = ET.fromstring(plot_model(model).pipe(format="svg"))
+    groups = [e for e in root.iter("{http://www.w3.org/2000/svg}g") if e.get("class") == "node"]
+    assert len(groups) == 3
