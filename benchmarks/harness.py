@@ -1,0 +1,121 @@
+"""Timing by ratios: each measured cell runs between two runs of its NumPy reference.
+
+The host this project runs on switches between speed states (~1.7x apart) within seconds, so an
+absolute time means little. What is stable is the ratio of two codes timed a fraction of a second
+apart. One *round* is::
+
+    ref_a = time(reference);  t = time(cell);  ref_b = time(reference)
+    ratio = t / sqrt(ref_a * ref_b)          # the cell against the geometric mean of its neighbours
+
+and a cell's result is the median ratio over several rounds, with the range (min-max) beside it.
+Every timing runs a calibrated number of calls so one measurement lasts about ``target`` seconds.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from typing import Callable
+
+Step = Callable[[], object]
+
+
+def time_calls(fn: Step, n: int) -> float:
+    """Seconds per call of ``fn`` over ``n`` back-to-back calls."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n
+
+
+def calibrate(fn: Step, target: float) -> int:
+    """How many calls of ``fn`` take about ``target`` seconds (at least one)."""
+    n = 1
+    while True:
+        t = time_calls(fn, n) * n
+        if t >= target / 8 or n >= 1 << 20:
+            return max(1, round(n * target / max(t, 1e-9)))
+        n *= 2
+
+
+@dataclass
+class Result:
+    """Ratios of one cell against its reference; times are seconds per call (medians)."""
+
+    ratios: list = field(default_factory=list)
+    cell_times: list = field(default_factory=list)
+    ref_times: list = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def low(self) -> float:
+        return min(self.ratios)
+
+    @property
+    def high(self) -> float:
+        return max(self.ratios)
+
+    @property
+    def cell_time(self) -> float:
+        return statistics.median(self.cell_times)
+
+    @property
+    def ref_time(self) -> float:
+        return statistics.median(self.ref_times)
+
+
+def compare(cell: Step, ref: Step, *, rounds: int, target: float, warmup: int = 3) -> Result:
+    """Time ``cell`` between two runs of ``ref`` for ``rounds`` rounds (see the module docstring)."""
+    for _ in range(warmup):
+        cell()
+        ref()
+    n_cell, n_ref = calibrate(cell, target), calibrate(ref, target)
+    res = Result()
+    for _ in range(rounds):
+        a = time_calls(ref, n_ref)
+        t = time_calls(cell, n_cell)
+        b = time_calls(ref, n_ref)
+        g = math.sqrt(a * b)
+        res.ratios.append(t / g)
+        res.cell_times.append(t)
+        res.ref_times.append(g)
+    return res
+
+
+def peak_memory(build: Callable[[], Step], steps: int = 2) -> int:
+    """Peak bytes held (Python objects and NumPy buffers, as tracemalloc sees them) while a workload
+    trains: everything it keeps (data, parameters, gradients, optimizer state) plus the temporaries of
+    one step at their highest. ``build()`` makes the step function under tracing, ``steps`` steps warm
+    it up, then the peak of one more step is read."""
+    tracemalloc.start()
+    try:
+        step = build()
+        for _ in range(steps):
+            step()
+        tracemalloc.reset_peak()
+        step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def fmt_time(seconds: float) -> str:
+    """12.3 µs / 4.56 ms / 1.23 s."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_ratio(res: Result | None) -> str:
+    """'1.23× (1.10–1.40)' or a dash when the cell did not run."""
+    if res is None:
+        return "—"
+    return f"{res.median:.2f}× ({res.low:.2f}–{res.high:.2f})"

@@ -1,0 +1,198 @@
+"""The minigrad side of each workload, through the public API only (``import minigrad as mg``).
+
+W1, W2 and W4 use ``mg.Tensor`` ops with a manual SGD update (``p.data -= lr * p.grad``, the
+micrograd/lecture idiom). W3 and W5 use ``mg.nn`` / ``mg.optim`` (SPEC §6, §8, §9); while those
+cannot be imported, their factories raise ``NotAvailable`` and the table says so.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import data
+import minigrad as mg
+
+
+class NotAvailable(Exception):
+    """The part of minigrad a cell needs cannot be imported or used yet."""
+
+
+def _params(arrays: list) -> list:
+    return [mg.Tensor(a.copy(), requires_grad=True) for layer in arrays for a in layer]
+
+
+def _sgd(params: list, lr: float) -> None:
+    for p in params:
+        p.data -= lr * p.grad
+
+
+def w1_xor(dtype=np.float32):
+    W1, b1, W2, b2 = params = _params(data.xor_params(dtype))
+    xs, ys = data.xor_rows(dtype)
+    xs, ys = [mg.Tensor(x) for x in xs], [mg.Tensor(y) for y in ys]
+    lr = data.W1_LR
+    i = [0]
+
+    def step():
+        k = i[0] = (i[0] + 1) & 3
+        h = (xs[k] @ W1 + b1).sigmoid()
+        out = (h @ W2 + b2).sigmoid()
+        loss = ((out - ys[k]) ** 2).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        _sgd(params, lr)
+        return loss
+
+    return step
+
+
+W2_LOSS = "auto"  # "auto": nn.functional.cross_entropy when it works, else "composed"
+
+
+def _composed_ce(Y: mg.Tensor):
+    return lambda logits: -(logits.log_softmax(axis=1) * Y).sum(axis=1).mean()
+
+
+def _fused_ce(labels: np.ndarray):
+    try:
+        ce = mg.nn.functional.cross_entropy
+    except Exception as exc:  # nn not there yet
+        raise NotAvailable(f"mg.nn.functional.cross_entropy: {exc!r}") from None
+    return lambda logits: ce(logits, labels)
+
+
+def w2_loss_fn(labels: np.ndarray, Y: np.ndarray, dtype) -> tuple:
+    """(loss_fn, label): the softmax cross-entropy minigrad's W2 cell uses (see ``W2_LOSS``)."""
+    composed = _composed_ce(mg.Tensor(Y))
+    if W2_LOSS == "composed":
+        return composed, "composed log_softmax"
+    try:
+        fused = _fused_ce(labels)
+        probe = mg.Tensor(np.random.default_rng(0).standard_normal(Y.shape).astype(dtype), requires_grad=True)
+        if not np.allclose(fused(probe).item(), composed(probe).item(), rtol=1e-4):
+            raise NotAvailable("nn.functional.cross_entropy disagrees with log_softmax")
+        return fused, "nn.functional.cross_entropy"
+    except Exception:
+        if W2_LOSS == "fused":
+            raise
+        return composed, "composed log_softmax"
+
+
+def w2_mnist(dtype=np.float32):
+    W1, b1, W2, b2 = params = _params(data.mnist_params(dtype))
+    X, labels, Y = data.mnist_batch(dtype)
+    X = mg.Tensor(X)  # requires_grad=False: no gradient is formed for the batch
+    loss_fn, _ = w2_loss_fn(labels, Y, dtype)
+    lr = data.W2_LR
+
+    def step():
+        h = (X @ W1 + b1).sigmoid()
+        loss = loss_fn(h @ W2 + b2)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        _sgd(params, lr)
+        return loss
+
+    return step
+
+
+def _nn():
+    """(mg.nn, mg.optim, mse_loss) or NotAvailable."""
+    try:
+        nn, optim = mg.nn, mg.optim
+        return nn, optim, nn.functional.mse_loss, nn.Dense, nn.Sequential, optim.Adam, optim.SGD
+    except Exception as exc:
+        raise NotAvailable(repr(exc)) from None
+
+
+def _load(model, arrays: list) -> None:
+    for layer, (W, b) in zip(model, arrays):
+        layer.weight.data = W.copy()
+        layer.bias.data = b.copy()
+
+
+def w3_deep(dtype=np.float32):
+    nn, optim, mse, Dense, Sequential, Adam, _ = _nn()
+    if dtype != mg.get_default_dtype():
+        raise NotAvailable(f"W3 runs in minigrad's default dtype ({mg.get_default_dtype()})")
+    model = Sequential([Dense(data.W3_WIDTH, activation="relu", input_dim=data.W3_WIDTH)
+                        for _ in range(data.W3_LAYERS)])
+    _load(model, data.deep_params(dtype))
+    opt = Adam(model.parameters(), lr=data.W3_LR, betas=data.ADAM_BETAS, eps=data.ADAM_EPS)
+    X, Y = (mg.Tensor(a) for a in data.deep_batch(dtype))
+
+    def step():
+        loss = mse(model(X), Y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def _xor_model(dtype):
+    nn, optim, mse, Dense, Sequential, _, SGD = _nn()
+    model = Sequential([Dense(2, activation="sigmoid", input_dim=2), Dense(1, activation="sigmoid")])
+    _load(model, data.xor_params(dtype))
+    return model, SGD(model.parameters(), lr=data.W1_LR), mse
+
+
+def w5_fit(dtype=np.float32):
+    """``model.fit`` over 25 epochs of the four XOR rows, batch_size=1 (100 steps per call)."""
+    model, opt, _ = _xor_model(dtype)
+    model.compile(optimizer=opt, loss="mse")
+    x, y = data.xor_arrays(dtype)
+
+    def step():
+        return model.fit(x, y, epochs=data.W5_EPOCHS, batch_size=1, verbose=0)
+
+    return step
+
+
+def w5_manual(dtype=np.float32):
+    """The same 25 epochs as a hand-written minigrad loop: shuffle, forward, loss, backward, step."""
+    model, opt, mse = _xor_model(dtype)
+    x, y = data.xor_arrays(dtype)
+    rng = np.random.default_rng(0)
+    n = len(x)
+
+    def step():
+        history = []
+        for _ in range(data.W5_EPOCHS):
+            perm = rng.permutation(n)
+            total = 0.0
+            for s in range(n):
+                idx = perm[s:s + 1]
+                loss = mse(model(mg.Tensor(x[idx])), mg.Tensor(y[idx]))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item()
+            history.append(total / n)
+        return history
+
+    return step
+
+
+def w4_chain(dtype=np.float32):
+    x0 = mg.Tensor(data.chain_input(dtype), requires_grad=True)
+    n_ops = data.W4_OPS
+
+    def step():
+        x = x0
+        for k in range(n_ops):
+            r = k % 3
+            if r == 0:
+                x = x * 1.0001
+            elif r == 1:
+                x = x + 0.001
+            else:
+                x = x.tanh()
+        loss = x.sum()
+        x0.grad = None
+        loss.backward()
+        return loss, x0.grad
+
+    return step

@@ -1,0 +1,249 @@
+"""minigrad speed benchmarks: five workloads, each as a ratio to the same network written in NumPy.
+
+    python benchmarks/run.py                 # full run (7 rounds), minigrad vs NumPy
+    python benchmarks/run.py --quick         # 3 short rounds
+    python benchmarks/run.py --only W1,W4    # some workloads (W1 W2 W3 W4 W5 MEM)
+    /work/bench-venv/bin/python benchmarks/run.py --peers   # add PyTorch / MyGrad / autograd columns
+
+Prints one markdown table on stdout. See benchmarks/README.md for the method and the workloads.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # the repo root, so minigrad imports without installing
+
+import numpy as np  # noqa: E402
+
+import harness  # noqa: E402
+import mg_cells  # noqa: E402
+import peers  # noqa: E402
+import reference  # noqa: E402
+from mg_cells import NotAvailable  # noqa: E402
+
+
+@dataclass
+class Row:
+    key: str          # W1..W5, the --only name
+    label: str
+    target: float     # the issue's goal for the minigrad ratio
+    minigrad: Callable
+    ref: Callable
+    dtype: type = np.float32
+    unit: int = 1     # the timed call does `unit` steps (W5) or ops (W4): also shown per unit
+    unit_name: str = ""
+    ref_name: str = "NumPy"
+
+
+ROWS = [
+    Row("W1", "W1 XOR 2-2-1 sigmoid, MSE, SGD, 1 sample/step", 1.5, mg_cells.w1_xor, reference.w1_xor),
+    Row("W2", "W2 784-100-10 softmax-CE, SGD, batch 256, float32", 1.10, mg_cells.w2_mnist,
+        reference.w2_mnist),
+    Row("W2", "W2 same, float64", 1.10, mg_cells.w2_mnist, reference.w2_mnist, dtype=np.float64),
+    Row("W3", "W3 16 x Dense(64) relu, MSE, Adam, batch 32", 1.5, mg_cells.w3_deep, reference.w3_deep),
+    Row("W4", "W4 chain of 1,000 elementwise ops on (16,), fwd+bwd", 2.5, mg_cells.w4_chain,
+        reference.w4_chain, unit=1000, unit_name="op"),
+    Row("W5", "W5 XOR `model.fit(batch_size=1)` vs minigrad manual loop", 1.3, mg_cells.w5_fit,
+        mg_cells.w5_manual, unit=4 * 25, unit_name="step", ref_name="minigrad manual loop"),
+]
+MEM_TARGET = 1.10
+
+
+def machine_info() -> dict:
+    info = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "nproc": os.cpu_count(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
+        "OMP/OPENBLAS_NUM_THREADS": f"{os.environ.get('OMP_NUM_THREADS', '(unset)')}/"
+                                    f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}",
+    }
+    try:
+        import threadpoolctl
+
+        info["BLAS"] = "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')} "
+                                 f"{p.get('num_threads')} threads"
+                                 for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas")
+    except ImportError:
+        info["BLAS"] = "(threadpoolctl not installed)"
+    return info
+
+
+def _build(factory: Callable, dtype) -> Callable | str:
+    """The step function, or the reason it is not available."""
+    try:
+        return factory(dtype)
+    except NotAvailable as exc:
+        return f"n/a (not available: {exc})"
+
+
+def _cell(step, ref_step, args) -> harness.Result | str:
+    if isinstance(step, str):
+        return step
+    return harness.compare(step, ref_step, rounds=args.rounds, target=args.target)
+
+
+def _fmt(res, unit: int = 1, unit_name: str = "") -> tuple:
+    """(time text, ratio text) for a Result or a reason string."""
+    if isinstance(res, str):
+        return "", "n/a (not available)" if res.startswith("n/a") else res
+    t = harness.fmt_time(res.cell_time)
+    if unit > 1:
+        t += f" ({harness.fmt_time(res.cell_time / unit)}/{unit_name})"
+    return t, harness.fmt_ratio(res)
+
+
+def run_rows(args) -> tuple:
+    lines, notes, raw = [], [], []
+    peer_names = peers.PEERS if args.peers else ()
+    for row in ROWS:
+        if args.only and row.key not in args.only:
+            continue
+        ref_step = _build(row.ref, row.dtype)
+        step = ref_step if isinstance(ref_step, str) else _build(row.minigrad, row.dtype)
+        res = _cell(step, ref_step, args)
+        if isinstance(step, str):
+            notes.append(f"{row.key}: {step}")
+        ref_time = harness.fmt_time(res.ref_time) if isinstance(res, harness.Result) else ""
+        if isinstance(res, harness.Result) and row.unit > 1:
+            ref_time += f" ({harness.fmt_time(res.ref_time / row.unit)}/{row.unit_name})"
+        t, ratio = _fmt(res, row.unit, row.unit_name)
+        met = "" if isinstance(res, str) else ("yes" if res.median <= row.target else "**no**")
+        cols = []
+        for name in ("torch", "mygrad", "autograd"):
+            factory = peers.CELLS.get((row.key, name))
+            if name not in peer_names or factory is None or isinstance(ref_step, str):
+                cols.append("—")
+                continue
+            pres = _cell(_build(factory, row.dtype), ref_step, args)
+            cols.append(_fmt(pres)[1] if isinstance(pres, str) else harness.fmt_ratio(pres))
+            raw.append({"row": row.label, "impl": name, **_raw(pres)})
+        lines.append(f"| {row.label} | {row.ref_name}: {ref_time} | {t} | {ratio} | ≤ {row.target}× | {met} | "
+                     + " | ".join(cols) + " |")
+        raw.append({"row": row.label, "impl": "minigrad", **_raw(res)})
+        print(f"  done: {row.label}", file=sys.stderr, flush=True)
+    if not args.only or "MEM" in args.only or "W2" in args.only:
+        for dtype in (np.float32, np.float64):
+            lines.append(memory_row(dtype, notes))
+    return lines, notes, raw
+
+
+def _raw(res) -> dict:
+    if isinstance(res, str):
+        return {"error": res}
+    return {"ratios": res.ratios, "cell_times": res.cell_times, "ref_times": res.ref_times}
+
+
+def memory_row(dtype, notes: list) -> str:
+    ref = harness.peak_memory(lambda: reference.w2_mnist(dtype))
+    step = _build(mg_cells.w2_mnist, dtype)
+    label = f"W2 peak memory while training, {np.dtype(dtype).name} (tracemalloc)"
+    if isinstance(step, str):
+        return f"| {label} | NumPy: {ref / 1e6:.2f} MB | | n/a (not available) | ≤ {MEM_TARGET}× | | — | — | — |"
+    mg = harness.peak_memory(lambda: mg_cells.w2_mnist(dtype))
+    ratio = mg / ref
+    met = "yes" if ratio <= MEM_TARGET else "**no**"
+    return (f"| {label} | NumPy: {ref / 1e6:.2f} MB | {mg / 1e6:.2f} MB | {ratio:.2f}× | ≤ {MEM_TARGET}× | {met} "
+            f"| — | — | — |")
+
+
+def _as_array(value) -> np.ndarray:
+    """A step's return value (loss, or (loss, grad) for W4) from any library as float64 NumPy."""
+    if isinstance(value, (tuple, list)):
+        return np.concatenate([_as_array(v).ravel() for v in value])
+    for attr in ("detach",):  # torch
+        if hasattr(value, attr) and hasattr(value, "numpy"):
+            value = value.detach().numpy()
+    if hasattr(value, "numpy"):  # minigrad
+        value = value.numpy()
+    if hasattr(value, "data") and not isinstance(value, np.ndarray):  # mygrad
+        value = value.data
+    return np.asarray(value, dtype=np.float64)
+
+
+def check(args, steps: int = 3) -> int:
+    """Every implementation of a workload, started from the same parameters, returns the same losses
+    (W4: loss and input gradient) as the NumPy reference for ``steps`` steps. W5 is left out: fit's
+    shuffling order is its own."""
+    bad = 0
+    impls = [("minigrad", lambda r: r.minigrad)]
+    if args.peers:
+        impls += [(n, lambda r, n=n: peers.CELLS.get((r.key, n))) for n in peers.PEERS]
+    for row in ROWS:
+        if row.key == "W5" or (args.only and row.key not in args.only):
+            continue
+        ref = row.ref(row.dtype)
+        want = [_as_array(ref()) for _ in range(steps)]
+        for name, get in impls:
+            factory = get(row)
+            step = _build(factory, row.dtype) if factory else "n/a (no cell)"
+            if isinstance(step, str):
+                print(f"{row.label} / {name}: skipped, {step}")
+                continue
+            got = [_as_array(step()) for _ in range(steps)]
+            err = max(float(np.max(np.abs(g - w) / (np.abs(w) + 1e-6))) for g, w in zip(got, want))
+            ok = err < (2e-3 if row.dtype == np.float32 else 1e-8)
+            bad += not ok
+            print(f"{row.label} / {name}: max relative difference {err:.2e} {'ok' if ok else 'MISMATCH'}")
+    return 1 if bad else 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="3 rounds of ~30 ms timings instead of 7 of ~100 ms")
+    p.add_argument("--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,MEM")
+    p.add_argument("--peers", action="store_true", help="also time PyTorch, MyGrad and HIPS autograd")
+    p.add_argument("--rounds", type=int, help="rounds per cell (default 7, --quick 3)")
+    p.add_argument("--target", type=float, help="seconds per timing (default 0.1, --quick 0.03)")
+    p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto",
+                   help="minigrad's W2 loss: nn.functional.cross_entropy (fused), log_softmax ops "
+                        "(composed), or fused when available (auto)")
+    p.add_argument("--check", action="store_true",
+                   help="only check that every implementation computes the reference's losses")
+    p.add_argument("--json", help="also write the raw ratios and times to this file")
+    args = p.parse_args(argv)
+    args.only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
+    args.rounds = args.rounds or (3 if args.quick else 7)
+    args.target = args.target or (0.03 if args.quick else 0.1)
+    mg_cells.W2_LOSS = args.w2_loss
+    if args.check:
+        return check(args)
+
+    info = machine_info()
+    import minigrad as mg
+
+    _, w2_loss = mg_cells.w2_loss_fn(*mg_cells.data.mnist_batch(np.float32)[1:], np.float32)
+    print(f"# minigrad benchmarks — {info['date']}\n")
+    print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("date", "command")))
+    print(f"Command: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per timing; "
+          f"minigrad {mg.__version__}; W2 loss in minigrad: {w2_loss}\n")
+    print("Ratio = time of the cell / geometric mean of the NumPy reference timed just before and just after; "
+          "median over the rounds (min–max). Peer columns are ratios to the same NumPy reference.\n")
+    print("| workload | reference (per call) | minigrad (per call) | minigrad ÷ reference | target | met "
+          "| PyTorch | MyGrad | autograd |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    lines, notes, raw = run_rows(args)
+    for line in lines:
+        print(line)
+    for note in notes:
+        print(f"\n- {note}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"info": info, "rounds": args.rounds, "target": args.target, "results": raw}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
