@@ -17,9 +17,11 @@ broadcast gradients back to each input's shape in one place (``unbroadcast``), a
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import traceback
 import weakref
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -168,7 +170,7 @@ class Function:
     ``needs_input_grad`` (a tuple of bools, one per positional input, to skip needless work).
     """
 
-    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_versions", "_freed",
+    __slots__ = ("inputs", "_edges", "saved_tensors", "needs_input_grad", "_seq", "_versions", "_freed",
                  "_retained", "_created_at", "__dict__")
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -193,17 +195,25 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> "Tensor":
         """Run ``forward`` on the unwrapped arguments and return a Tensor that remembers this call."""
-        ctx = object.__new__(cls)
+        ctx = _new(cls)
         ctx.saved_tensors = ()
         arrays = []
+        edges = []  # by position: the Tensor when it requires grad, else None
+        versions = []  # by position: the Tensor's version now (-1 for constants)
         requires = False
         for a in args:
-            if type(a) is Tensor or isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
+                    edges.append(a)
+                else:
+                    edges.append(None)
+                versions.append(a._version)
             else:
                 arrays.append(a)
+                edges.append(None)
+                versions.append(-1)
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as exc:
@@ -213,7 +223,7 @@ class Function:
             out = np.asarray(out)
         if _anomaly[0]:
             _check_finite("forward output", cls.op_name(), out)
-        t = Tensor.__new__(Tensor)
+        t = _new(Tensor)
         t._data = out
         t.grad = None
         t._version = 0
@@ -222,19 +232,26 @@ class Function:
         if requires and getattr(_local, "grad_enabled", True):
             t.requires_grad = True
             t.grad_fn = ctx
-            ctx.inputs = args
-            ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args) \
-                if len(args) > 1 else (True,)
+            ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
+            ctx._edges = edges = tuple(edges)
+            ctx.needs_input_grad = tuple([e is not None for e in edges])
+            ctx._seq = next(_sequence)
             ctx._freed = False
             ctx._retained = None
             if ctx.saved_tensors:
-                ctx._versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+                ctx._versions = (versions, arrays)
+            else:
+                ctx._versions = None
             if _anomaly[0]:
                 ctx._created_at = _user_frame()
         else:
             t.requires_grad = False
             t.grad_fn = None
         return t
+
+
+_new = object.__new__
+_sequence = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,90 +261,67 @@ class Function:
 def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``grad`` (d root / d root, of root's shape) through root's graph.
 
-    Two passes over an explicit stack: first count, for every node reachable from ``root``, how many
-    edges lead into it; then process nodes in reverse topological order (Kahn's algorithm), so a
-    node runs ``backward`` once, after all gradients of its output have been summed.
+    Nodes are processed newest first (a max-heap on their creation number), so a node runs
+    ``backward`` once, after every node that consumes its output has delivered its gradient:
+    one pass, an explicit heap instead of the call stack.
     """
-    node0 = root.grad_fn
-    if node0 is None:  # a leaf: its gradient is the seed itself
+    node = root.grad_fn
+    if node is None:  # a leaf: its gradient is the seed itself
         _accumulate(root, grad)
         return
-    deps = {id(node0): 0}
-    stack = [node0]
-    while stack:
-        node = stack.pop()
+    anomaly = _anomaly[0]
+    grads = {id(node): grad}
+    heap = [(-node._seq, id(node), node)]
+    while heap:
+        node = heappop(heap)[2]
+        g = grads.pop(id(node))
         if node._freed:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through {node.op_name()}): its "
                 "saved arrays were freed after the first backward(). Specify retain_graph=True on the "
                 "first backward() call if you need to backward through the graph again.")
-        for inp in node.inputs:
-            if type(inp) is Tensor and inp.grad_fn is not None:
-                key = id(inp.grad_fn)
-                if key in deps:
-                    deps[key] += 1
-                else:
-                    deps[key] = 1
-                    stack.append(inp.grad_fn)
-
-    anomaly = _anomaly[0]
-    grads = {id(node0): grad}
-    ready = [node0]
-    while ready:
-        node = ready.pop()
-        g = grads.pop(id(node))
         if node._retained is not None:
             out = node._retained()
             if out is not None:
                 _accumulate(out, g.copy())
-        if node.saved_tensors and hasattr(node, "_versions"):
+        if node._versions is not None:
             _check_versions(node)
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
-        if anomaly:
-            for gi in in_grads:
-                if gi is not None:
-                    _check_finite("backward gradient", node.op_name(), np.asarray(gi),
-                                  getattr(node, "_created_at", None))
         if not retain_graph:
             node.saved_tensors = ()
             node._freed = True
-        inputs = node.inputs
+        inputs = node._edges
         if len(in_grads) != len(inputs):
             raise RuntimeError(f"{node.op_name()}.backward returned {len(in_grads)} gradients for "
                                f"{len(inputs)} inputs; return one per positional input of forward")
         prev = None
         for inp, gi in zip(inputs, in_grads):
-            if type(inp) is not Tensor:
+            if inp is None or gi is None:
                 continue
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi)
+            data = inp._data
+            if gi.shape != data.shape:
+                gi = _fit_shape(gi, data.shape, node)
+            if gi.dtype != data.dtype:
+                gi = gi.astype(data.dtype)
+            elif gi is prev:  # the same array handed to two inputs: give each its own
+                gi = gi.copy()
+            prev = gi
+            if anomaly:
+                _check_finite("backward gradient", node.op_name(), gi, getattr(node, "_created_at", None))
             fn = inp.grad_fn
-            if gi is not None and inp.requires_grad:
-                if type(gi) is not np.ndarray:
-                    gi = np.asarray(gi)
-                shape = inp._data.shape
-                if gi.shape != shape:
-                    gi = _fit_shape(gi, shape, node)
-                if gi.dtype != inp._data.dtype:
-                    gi = gi.astype(inp._data.dtype)
-                elif gi is prev:  # the same array handed to two inputs: give each its own
-                    gi = gi.copy()
-                prev = gi
-                if fn is None:
-                    _accumulate(inp, gi)
-                else:
-                    key = id(fn)
-                    if key in grads:
-                        grads[key] = grads[key] + gi
-                    else:
-                        grads[key] = gi
-            if fn is not None:
+            if fn is None:
+                _accumulate(inp, gi)
+            else:
                 key = id(fn)
-                deps[key] -= 1
-                if deps[key] == 0:
-                    if key not in grads:  # every path into it returned None: nothing to push
-                        grads[key] = np.zeros_like(inp._data)
-                    ready.append(fn)
+                if key in grads:
+                    grads[key] = grads[key] + gi
+                else:
+                    grads[key] = gi
+                    heappush(heap, (-fn._seq, key, fn))
 
 
 def _fit_shape(gi: np.ndarray, shape: tuple, node: Function) -> np.ndarray:
@@ -347,8 +341,10 @@ def _accumulate(t: "Tensor", g: np.ndarray) -> None:
 
 
 def _check_versions(node: Function) -> None:
-    for inp, v in zip(node.inputs, node._versions):
-        if type(inp) is Tensor and inp._version != v:
+    """Raise if an input whose array ``forward`` saved was changed in place (its version moved on)."""
+    versions, arrays = node._versions
+    for inp, v, arr in zip(node.inputs, versions, arrays):
+        if v >= 0 and inp._version != v and any(s is arr for s in node.saved_tensors):
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: an input of {node.op_name()} (shape {inp.shape}) is at version "
