@@ -1,0 +1,279 @@
+"""Functional forms: activations (and their lookup by name), dropout, and the losses.
+
+Every loss takes ``reduction="mean" | "sum" | "none"``: "none" keeps one value per element (per
+sample for the cross-entropies), "sum" adds them, "mean" averages them. ``pred`` and ``target`` must
+have the same shape (a ``ValueError`` names both otherwise); targets may be Tensors, arrays or
+lists and receive no gradient unless they are Tensors that require it.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import ops
+from ..autograd import Function
+from ..ops import elu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
+from ..random import default_rng
+from ..tensor import Tensor
+
+__all__ = [
+    "get_activation", "ACTIVATIONS", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "elu",
+    "softplus", "hardtanh", "softsign", "linear", "dropout",
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "nll_loss", "CrossEntropy",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+
+
+def linear(x: Tensor) -> Tensor:
+    """The identity activation (Keras's ``"linear"``)."""
+    return x
+
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
+    "leaky_relu": leaky_relu, "elu": elu, "softplus": softplus, "hardtanh": hardtanh, "softsign": softsign,
+}
+
+
+def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tensor]:
+    """The activation function for a name in ``ACTIVATIONS`` (None means ``"linear"``) or a callable.
+
+    Raises ``ValueError`` for an unknown name and ``TypeError`` for anything else, naming what it got.
+    """
+    if activation is None:
+        return linear
+    if isinstance(activation, str):
+        fn = ACTIVATIONS.get(activation.lower())
+        if fn is None:
+            raise ValueError(f"Unknown activation {activation!r}; expected one of "
+                             f"{sorted(ACTIVATIONS)} or a callable. Received: activation={activation!r}")
+        return fn
+    if callable(activation):
+        return activation
+    raise TypeError(f"activation must be a name, a callable or None; received activation={activation!r} "
+                    f"of type {type(activation).__name__}")
+
+
+def activation_name(fn: Callable) -> str:
+    """The registered name of an activation function, else its ``__name__`` (used in reprs)."""
+    for name, f in ACTIVATIONS.items():
+        if f is fn:
+            return name
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def dropout(x: Tensor, rate: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability ``rate``, scale survivors by 1/(1-rate).
+
+    Identity when ``training`` is False or ``rate == 0``. The mask comes from ``rng`` (default: the
+    generator ``mg.manual_seed`` seeds); dropped elements get zero gradient.
+    """
+    _check_rate(rate)
+    if not training or rate == 0:
+        return x
+    x = _as_tensor(x)
+    gen = rng if rng is not None else default_rng()
+    keep = gen.random(x.shape) >= rate
+    scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
+    return x * Tensor(scale)
+
+
+def _check_rate(rate: Any) -> None:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        raise TypeError(f"Dropout rate must be a number in [0, 1); received rate={rate!r}")
+    if not 0 <= rate < 1:
+        raise ValueError(f"Dropout rate must be in [0, 1); received rate={rate}")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers shared by the losses
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """``x`` as a Tensor; data that is not a Tensor yet takes the float dtype of ``like`` (Keras casts
+    ``y_true`` to ``y_pred``'s dtype), so a float64 NumPy target does not promote a float32 model."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and like.dtype.kind == "f":
+        return Tensor(np.asarray(x), dtype=like.dtype)
+    return Tensor(x)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_reduction(name: str, reduction: Any) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {list(_REDUCTIONS)}; received reduction={reduction!r}")
+
+
+def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
+    """Tensors for (pred, target), after checking that the shapes agree and the reduction exists."""
+    _check_reduction(name, reduction)
+    pred = _as_tensor(pred)
+    target = _as_tensor(target, like=pred)
+    if pred.shape != target.shape:
+        raise ValueError(f"{name}: input shape {pred.shape} and target shape {target.shape} differ; they "
+                         f"must be equal (reshape one, e.g. y.reshape(-1, 1))")
+    return pred, target
+
+
+# ---------------------------------------------------------------------------------------------
+# regression losses
+
+
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: ``mean((pred - target)²)``."""
+    pred, target = _pair("mse_loss", pred, target, reduction)
+    d = pred - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: ``mean(|pred - target|)`` (subgradient 0 where they are equal)."""
+    pred, target = _pair("l1_loss", pred, target, reduction)
+    return _reduce(ops.abs(pred - target), reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# binary cross-entropy
+
+_BCE_EPS = 1e-7
+
+
+def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """``-(y·log p + (1-y)·log(1-p))`` on probabilities ``p``, clipped to [1e-7, 1-1e-7] first
+    (as Keras does), so p = 0 or 1 gives a large finite loss. Where the clip is active the gradient is 0.
+    On sigmoid outputs the gradient on the pre-activation is ``(p - y)`` (divided by n for "mean")."""
+    prob, target = _pair("binary_cross_entropy", prob, target, reduction)
+    p = ops.clip(prob, _BCE_EPS, 1 - _BCE_EPS)
+    loss = -(target * ops.log(p) + (1 - target) * ops.log(1 - p))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """BCE on logits z: ``softplus(z) - y·z`` = ``-(y·log σ(z) + (1-y)·log(1-σ(z)))``.
+
+    ``softplus`` is computed as ``logaddexp(0, z)``, so any logit (1e4, -1e4) gives a finite loss;
+    the gradient is exactly ``σ(z) - y`` (no kinks).
+    """
+    logits, target = _pair("binary_cross_entropy_with_logits", logits, target, reduction)
+    return _reduce(ops.softplus(logits) - logits * target, reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# categorical cross-entropy (fused) and NLL
+
+
+def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
+    """Return ("index", int array) or ("dense", Tensor) for a target of class indices or probabilities.
+
+    Class indices have the scores' shape without the last (class) axis; probabilities/one-hot rows
+    have the scores' shape. Integral floats (``mg.tensor([0, 2])`` is float32) count as indices.
+    """
+    if scores.ndim == 0:
+        raise ValueError(f"{name}: input must have a class axis (the last); received a 0-d input")
+    tshape = np.shape(target._data if isinstance(target, Tensor) else target)
+    if tshape == scores.shape[:-1]:
+        raw = np.asarray(target._data if isinstance(target, Tensor) else target)
+        if raw.dtype.kind == "f":
+            if not np.all(np.isfinite(raw)) or not np.all(raw == np.round(raw)):
+                raise ValueError(f"{name}: a target of shape {tshape} holds class indices, which must be "
+                                 f"integers; received non-integer values")
+        elif raw.dtype.kind not in "iu":
+            raise TypeError(f"{name}: class-index targets must be integers; received dtype {raw.dtype}")
+        idx = raw.astype(np.int64)
+        n_classes = scores.shape[-1]
+        bad = (idx < 0) | (idx >= n_classes)
+        if bad.any():
+            raise ValueError(f"{name}: target class {int(idx[bad].flat[0])} is out of range for "
+                             f"{n_classes} classes (valid: 0 … {n_classes - 1})")
+        return "index", idx
+    if tshape == scores.shape:
+        return "dense", _as_tensor(target, like=scores)
+    raise ValueError(f"{name}: input shape {scores.shape} and target shape {tshape} do not fit: the target "
+                     f"must be class indices of shape {scores.shape[:-1]} or probabilities of shape "
+                     f"{scores.shape}")
+
+
+class CrossEntropy(Function):
+    """Fused softmax cross-entropy over the last axis, reduction included.
+
+    forward:  ℓᵢ = -Σ_c yᵢc · log_softmax(zᵢ)_c   (yᵢ one-hot for an index target), then reduce
+    backward: dℓ/dz = softmax(z) - y   (lecture 05: ∂L/∂z = a - y), times g, divided by N for "mean";
+              dℓ/dy = -log_softmax(z) · g   (for probability targets that require grad)
+    """
+
+    @staticmethod
+    def forward(ctx, z, y, index=False, reduction="mean"):
+        shift = z - z.max(axis=-1, keepdims=True)
+        logp = shift - np.log(np.exp(shift).sum(axis=-1, keepdims=True))
+        if index:
+            y = _one_hot(y, z.shape[-1], z.dtype)
+        losses = -(y * logp).sum(axis=-1)
+        ctx.save_for_backward(logp, y)
+        ctx.reduction, ctx.n = reduction, losses.size
+        if reduction == "mean":
+            return losses.mean() if losses.size else np.array(np.nan, dtype=z.dtype)
+        return losses.sum() if reduction == "sum" else losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        logp, y = ctx.saved_tensors
+        g = np.asarray(grad)
+        if ctx.reduction == "mean":
+            g = g / max(ctx.n, 1)
+        g = g[..., None] if ctx.reduction == "none" else g
+        dz = (np.exp(logp) - y) * g
+        dy = -logp * g if ctx.needs_input_grad[1] else None
+        return dz, dy
+
+    @classmethod
+    def op_name(cls) -> str:
+        return "cross_entropy"
+
+
+def _one_hot(idx: np.ndarray, n: int, dtype: Any) -> np.ndarray:
+    out = np.zeros(idx.shape + (n,), dtype=dtype)
+    np.put_along_axis(out, idx[..., None], 1, axis=-1)
+    return out
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of ``logits`` (N, C) — the class axis is the last — against ``target``:
+    class indices (N,) or one-hot/probability rows (N, C). One fused op, stable for any logit
+    magnitude; its gradient on the logits is ``softmax(logits) - y`` (÷N for "mean", which averages
+    over samples). "none" returns the (N,) per-sample losses."""
+    _check_reduction("cross_entropy", reduction)
+    logits = _as_tensor(logits)
+    kind, y = _class_target("cross_entropy", logits, target)
+    if kind == "index":
+        return CrossEntropy.apply(logits, y, index=True, reduction=reduction)
+    return CrossEntropy.apply(logits, y, index=False, reduction=reduction)
+
+
+def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood ``-log_probs[i, target_i]`` for class indices (N,), or
+    ``-Σ_c y_ic · log_probs_ic`` for probability rows (N, C). Feed it ``log_softmax`` outputs
+    (``nll_loss(log_softmax(z), t) == cross_entropy(z, t)``); "mean" averages over samples."""
+    _check_reduction("nll_loss", reduction)
+    log_probs = _as_tensor(log_probs)
+    kind, y = _class_target("nll_loss", log_probs, target)
+    if kind == "index":
+        lead = np.indices(y.shape, sparse=True)
+        picked = log_probs[tuple(lead) + (y,)]
+    else:
+        picked = (log_probs * y).sum(axis=-1)
+    return _reduce(-picked, reduction)

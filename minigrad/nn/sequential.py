@@ -1,0 +1,121 @@
+"""``Sequential``: layers applied one after another, with Keras-style shape propagation.
+
+Layers are stored as attributes ``"0"``, ``"1"``, … so parameter names read ``"0.weight"``. When
+the first layer knows its input size (``Dense(4, input_dim=2)``), every layer added after it is
+built on the spot from the previous layer's output shape, so ``parameters()`` and ``summary()``
+work before any data is seen. The training API (compile/fit/evaluate/predict/summary) comes from
+the ``Model`` mixin in ``training.py``.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..tensor import Tensor
+from .module import Module
+from .training import Model
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Model, Module):
+    """``Sequential(layer, layer, …)`` or ``Sequential([layer, …])``: ``forward`` runs them in order.
+
+    Supports ``.add(layer)``, ``len(model)``, iteration, ``model[i]`` (a layer) and ``model[a:b]``
+    (a new Sequential sharing those layers). Its children are exactly its layers.
+    """
+
+    def __init__(self, *layers: Any, name: str | None = None) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        self.name = name if name is not None else "sequential"
+        self._n = 0
+        for layer in layers:
+            self.add(layer)
+
+    # -- the layers -----------------------------------------------------------------------------
+    @property
+    def layers(self) -> list:
+        """The layers, in order (a new list)."""
+        return [self.__dict__[str(i)] for i in range(self._n)]
+
+    def named_children(self) -> list:
+        return [(str(i), self.__dict__[str(i)]) for i in range(self._n)]
+
+    def add(self, layer: Module) -> None:
+        """Append ``layer``; if the model's output shape is known, build ``layer`` for it now."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.add expects a Module (a layer such as Dense(4)); "
+                            f"Received: layer={layer!r} of type {type(layer).__name__}")
+        if self._n and self.__dict__[str(self._n - 1)].output_shape is not None:
+            _connect(layer, self.__dict__[str(self._n - 1)].output_shape, self._n)
+        setattr(self, str(self._n), layer)
+        self._n += 1
+        self._sync_shapes()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return Sequential(self.layers[idx])
+        try:
+            return self.layers[idx]
+        except IndexError:
+            raise IndexError(f"Sequential index {idx} is out of range for {self._n} layers") from None
+        except TypeError:
+            raise TypeError(f"Sequential indices must be integers or slices; received {idx!r}") from None
+
+    # -- shapes ---------------------------------------------------------------------------------
+    def _sync_shapes(self) -> None:
+        layers = self.layers
+        self.input_shape = layers[0].input_shape if layers else None
+        self.output_shape = layers[-1].output_shape if layers else None
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def build(self, input_shape: tuple) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch dimension ``None``), like Keras's
+        ``model.build((None, n_features))``."""
+        shape = tuple(input_shape)
+        for i, layer in enumerate(self.layers):
+            _connect(layer, shape, i)
+            if layer.output_shape is None:
+                break
+            shape = layer.output_shape
+        self._sync_shapes()
+
+    # -- running --------------------------------------------------------------------------------
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        if self.output_shape is None:
+            self._sync_shapes()
+        return x
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+def _connect(layer: Module, shape: tuple, index: int) -> None:
+    """Build ``layer`` for inputs of ``shape`` (the previous layer's output), or check that it fits."""
+    shape = tuple(shape)
+    if layer.input_shape is not None:
+        if tuple(layer.input_shape[1:]) != shape[1:]:
+            raise ValueError(f"Sequential: layer {index} ({type(layer).__name__}) expects input shape "
+                             f"{layer.input_shape} but the previous layer outputs {shape}")
+        return
+    try:
+        layer.build(shape)
+    except NotImplementedError:  # a custom module that cannot tell its output shape: it stays lazy
+        return
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"Sequential: layer {index} ({type(layer).__name__}) cannot take the previous "
+                        f"layer's output of shape {shape}: {exc}") from None
