@@ -305,7 +305,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             data = inp._data
             if gi.shape != data.shape:
                 gi = _fit_shape(gi, data.shape, node)
-            if gi.dtype != data.dtype:
+            if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                 gi = gi.astype(data.dtype)
             elif gi is prev:  # the same array handed to two inputs: give each its own
                 gi = gi.copy()

@@ -8,7 +8,6 @@ promotion (float32 with float64 gives float64).
 """
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -22,6 +21,7 @@ __all__ = [
 ]
 
 _default_dtype = [np.dtype(np.float32)]
+_PY_SCALARS = (float, int, bool)
 
 
 def get_default_dtype() -> np.dtype:
@@ -250,11 +250,12 @@ class Tensor:
 
     # -- operators ------------------------------------------------------------------------------
     def _operand(self, other: Any) -> Any:
-        """A Tensor stays; a Python number takes this tensor's float dtype; anything else follows the dtype policy."""
+        """A Tensor stays; a Python number stays as it is (NumPy ≥ 2 gives it the array's dtype, so
+        ``float32 * 2.5`` stays float32); anything else follows the dtype policy."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, Number) and not isinstance(other, np.ndarray):
-            return np.asarray(other, dtype=self._data.dtype if self._data.dtype.kind == "f" else _default_dtype[0])
+        if type(other) in _PY_SCALARS:
+            return other
         return _to_array(other)
 
     def __add__(self, other: Any) -> "Tensor":
