@@ -14,13 +14,14 @@ A gradient that is all zero (a dead ReLU) is shaded orange and marked "all zero"
 or inf is shaded red and marked "NaN/inf".
 
 The graph is walked with an explicit stack (a 10,000-op chain is fine) and bookkept by ``id()``,
-because ``==`` on tensors is elementwise. Nodes are listed in a topological order that follows the
-forward pass (an op's inputs, in argument order, come before the op and its result), so the same
-code draws the same picture on every run.
+because ``==`` on tensors is elementwise. Nodes are listed in the order the forward pass created
+them (ops by the engine's creation number; a leaf just before the first op that used it), so the
+same code draws the same picture on every run.
 """
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import numpy as np
@@ -155,6 +156,30 @@ def _topological_tensors(root: Tensor) -> list:
     return order
 
 
+def _creation_order(root: Tensor) -> list:
+    """The tensors of root's graph in the order the forward pass created them.
+
+    Ops are sorted by the creation number the engine gives each node (``node._seq``; a node is
+    always newer than its inputs' nodes), and a leaf comes just before the first op that used it.
+    Without creation numbers the depth-first post-order of ``_topological_tensors`` is used; it is
+    also deterministic and also puts inputs before the ops that used them.
+    """
+    tensors = _topological_tensors(root)
+    made = [t for t in tensors if t.grad_fn is not None]
+    if not all(isinstance(getattr(t.grad_fn, "_seq", None), int) for t in made):
+        return tensors
+    made.sort(key=lambda t: t.grad_fn._seq)
+    order: list = [] if made else [root]
+    placed: set = set()
+    for t in made:
+        for inp in t.grad_fn.inputs:
+            if isinstance(inp, Tensor) and inp.grad_fn is None and id(inp) not in placed:
+                placed.add(id(inp))
+                order.append(inp)
+        order.append(t)
+    return order
+
+
 def retain_grads(root: Tensor) -> Tensor:
     """Call ``retain_grad()`` on every non-leaf tensor of root's graph (root included).
 
@@ -236,7 +261,7 @@ def _const_label(value: Any, show_data: bool, max_elements: int) -> str:
     if arr.ndim == 0 and show_data:
         return _fmt(arr.item())
     head = f"const {_shape_text(arr.shape)} {arr.dtype}"
-    return head + ("\n" + _preview(arr, max_elements) if show_data else "")
+    return head + ("\\n" + _preview(arr, max_elements) if show_data else "")  # DOT's line break
 
 
 def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
@@ -272,7 +297,7 @@ def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, 
         g.node(name, label=label, shape="plain", tooltip=tip)
         return name
 
-    for t in _topological_tensors(root):
+    for t in _creation_order(root):
         node = t.grad_fn
         if node is None:
             add_tensor(t)
@@ -281,14 +306,20 @@ def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, 
         n_ops += 1
         inputs = []
         for inp in node.inputs:
-            key = id(inp)
-            if key not in names:  # only constants are new here: tensor inputs were listed earlier
-                names[key] = f"c{n_consts}"
+            # tensor inputs were listed earlier; an array constant is drawn once however often it is
+            # used, any other constant (a Python value, None) once per use: id() of those can repeat
+            key = id(inp) if isinstance(inp, (Tensor, np.ndarray)) else None
+            if key is None or key not in names:
+                cname = f"c{n_consts}"
                 n_consts += 1
-                g.node(names[key], label=_const_label(inp, show_data, max_elements), shape="box",
+                if key is not None:
+                    names[key] = cname
+                g.node(cname, label=_const_label(inp, show_data, max_elements), shape="box",
                        style="dashed,rounded,filled", fillcolor=_CONST_FILL, color=_CONST_BORDER,
                        fontcolor=_MUTED, fontsize="10", tooltip="constant (not a Tensor: no gradient)")
-            inputs.append(names[key])
+                inputs.append(cname)
+            else:
+                inputs.append(names[key])
         op_name = type(node).op_name()
         g.node(op, label=op_name, shape="ellipse", style="filled", fillcolor=_OP_FILL, color=_OP_BORDER,
                tooltip=f"op {op_name} ({type(node).__name__})")
@@ -318,6 +349,14 @@ def _layers_of(model: Any) -> list:
     return [model]
 
 
+def _attr(obj: Any, name: str) -> Any:
+    """``getattr(obj, name, None)``, also None when a property raises (e.g. a layer not built yet)."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # noqa: BLE001 - a picture must not fail on one unreadable attribute
+        return None
+
+
 def _shape_or_unknown(shape: Any) -> str:
     if shape is None:
         return "?"
@@ -337,7 +376,7 @@ def _activation_name(act: Any) -> str | None:
 
 
 def _param_count(layer: Any) -> int | None:
-    params = getattr(layer, "parameters", None)
+    params = _attr(layer, "parameters")
     if not callable(params):
         return None
     try:
@@ -346,21 +385,39 @@ def _param_count(layer: Any) -> int | None:
         return None
 
 
+def _buffer_count(layer: Any) -> int:
+    """Elements in the layer's buffers (running statistics): counted by ``summary`` as non-trainable."""
+    named = _attr(layer, "named_buffers")
+    try:
+        return int(sum(np.size(getattr(b, "_data", b)) for _, b in named())) if callable(named) else 0
+    except Exception:  # noqa: BLE001
+        return 0
+
+
+def _snake(name: str) -> str:
+    """Keras's layer names: 'Dense' -> 'dense', 'BatchNorm' -> 'batch_norm', 'ReLU' -> 're_lu'."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
 def _layer_details(layer: Any) -> list:
     """Short 'key value' strings: units, activation, rate, … and the parameter count."""
     out = []
-    units = getattr(layer, "units", None)
+    units = _attr(layer, "units")
     if units is not None:
         out.append(f"units {units}")
-    act = _activation_name(getattr(layer, "activation", None))
+    act = _activation_name(_attr(layer, "activation"))
     if act is not None:
         out.append(f"activation {act}")
     for attr in ("rate", "alpha", "num_features", "normalized_shape", "axis"):
-        value = getattr(layer, attr, None)
+        value = _attr(layer, attr)
         if value is not None and not callable(value):
             out.append(f"{attr} {value}")
     n = _param_count(layer)
-    out.append(f"params {n:,}" if n is not None else "params ? (not built)")
+    extra = _buffer_count(layer)
+    if n is None:
+        out.append("params ? (not built)")
+    else:
+        out.append(f"params {n:,}" + (f" (+{extra:,} non-trainable)" if extra else ""))
     return out
 
 
@@ -368,8 +425,9 @@ def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB"):
     """Draw a model's layers top to bottom, like Keras's ``plot_model``, as a ``graphviz.Digraph``.
 
     One box per layer (for a ``Sequential``: each item; for another Module: its children, or the
-    module itself when it has none) with its index and type, units, activation, other settings
-    (rate, alpha, …) and parameter count. When the first layer knows its input shape, an
+    module itself when it has none) with its Keras-style name and type (``dense_1 (Dense)``), units,
+    activation, other settings (rate, alpha, …) and parameter count (buffers such as BatchNorm's
+    running statistics are added as "non-trainable", as in ``summary``). When the first layer knows its input shape, an
     ``Input`` box comes first, as in Keras, so the lecture's 10-10-5-2 network draws four boxes.
     With ``show_shapes`` each layer shows its ``input_shape`` → ``output_shape`` (``None`` is the
     batch dimension; "?" means not known until the layer is built). Layers are read with
@@ -379,7 +437,7 @@ def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB"):
     g = _new_digraph("model", rankdir)
     layers = _layers_of(model)
     prev = None
-    first_in = getattr(layers[0], "input_shape", None) if layers else None
+    first_in = _attr(layers[0], "input_shape") if layers else None
     if first_in is not None:
         rows = '<tr><td><b>Input</b></td></tr>'
         if show_shapes:
@@ -388,17 +446,20 @@ def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB"):
                               f'bgcolor="{_STYLE["input"][0]}" color="{_STYLE["input"][1]}">{rows}</table>>',
                shape="plain", tooltip="model input")
         prev = "input"
+    seen: dict = {}  # layer type -> how many so far, for Keras-style names dense, dense_1, …
     for i, layer in enumerate(layers):
         kind = type(layer).__name__
-        title = f"<b>{i}: {_esc(kind)}</b>"
-        lname = getattr(layer, "name", None)
-        if isinstance(lname, str) and lname and lname.lower() != kind.lower():
-            title += f' <font color="{_MUTED}">({_esc(lname)})</font>'
+        base = _snake(kind)
+        k = seen[base] = seen.get(base, -1) + 1
+        lname = _attr(layer, "name")
+        if not (isinstance(lname, str) and lname):
+            lname = base if k == 0 else f"{base}_{k}"
+        title = f'<b>{_esc(lname)}</b> <font color="{_MUTED}">({_esc(kind)})</font>'
         rows = f'<tr><td colspan="2">{title}</td></tr>'
         rows += f'<tr><td colspan="2"><font point-size="10">{_esc(", ".join(_layer_details(layer)))}</font></td></tr>'
         if show_shapes:
-            ins = _esc(_shape_or_unknown(getattr(layer, "input_shape", None)))
-            outs = _esc(_shape_or_unknown(getattr(layer, "output_shape", None)))
+            ins = _esc(_shape_or_unknown(_attr(layer, "input_shape")))
+            outs = _esc(_shape_or_unknown(_attr(layer, "output_shape")))
             rows += (f'<tr><td align="right"><font color="{_MUTED}" point-size="10">input:</font></td>'
                      f'<td align="left"><font point-size="10">{ins}</font></td></tr>'
                      f'<tr><td align="right"><font color="{_MUTED}" point-size="10">output:</font></td>'

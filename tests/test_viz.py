@@ -72,6 +72,45 @@ def test_nodes_follow_the_forward_pass_order():
     assert order == ["w", "x", "mul", "wx", "b", "add", "f"]
 
 
+def test_nodes_follow_creation_order_across_branches():
+    x = mg.tensor(1.0, requires_grad=True, name="x")
+    y = mg.tensor(2.0, requires_grad=True, name="y")
+    a = x.exp()
+    a.name = "a"
+    b = y.tanh()
+    b.name = "b"
+    c = b + a  # b is the first argument, but a was made first
+    c.name = "c"
+    if getattr(c.grad_fn, "_seq", None) is None:
+        pytest.skip("the engine records no creation numbers")
+    order = [label_of(draw_graph(c), n).split(" =")[0] for n in nodes(draw_graph(c))]
+    assert order == ["x", "exp", "a", "y", "tanh", "b", "add", "c"]
+
+
+class _Scale(mg.Function):
+    """y = x * k for a plain Python number k given positionally."""
+
+    @staticmethod
+    def forward(ctx, x, k, unused):
+        ctx.save_for_backward(k)
+        return x * k
+
+    @staticmethod
+    def backward(ctx, grad):
+        (k,) = ctx.saved_tensors
+        return grad * k, None, None
+
+
+def test_custom_function_shows_its_name_and_plain_python_constants():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = _Scale.apply(_Scale.apply(x, 3, None), 3, None)
+    g = draw_graph(y)
+    assert [label_of(g, n) for n in nodes(g) if n.startswith("op")] == ["_scale", "_scale"]
+    consts = [label_of(g, n) for n in nodes(g) if n.startswith("c")]
+    assert consts == ["3", "None", "3", "None"]  # one box per use: equal Python values are not one object
+    assert len(edges(g)) == 2 * 4
+
+
 def test_op_names_and_tensor_names_are_shown():
     x = mg.tensor([[1.0, 2.0]], requires_grad=True, name="inputs")
     W = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True, name="W")
@@ -113,11 +152,21 @@ def test_retain_grads_returns_root_and_keeps_grads_of_non_leaves_only():
 
 def test_constants_are_drawn_as_their_own_nodes():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
-    y = x * 2
+    y = x * 2.5
     g = draw_graph(y)
     consts = [n for n in nodes(g) if n.startswith("c")]
-    assert consts == ["c0"] and "2.0" in label_of(g, "c0") and "dashed" in g.source
+    assert consts == ["c0"] and label_of(g, "c0") == "2.5" and "dashed" in g.source
     assert ("c0", "op0") in edges(g)
+
+
+def test_an_array_constant_used_twice_is_drawn_once_with_a_preview():
+    c = np.array([1.0, 2.0, 3.0])
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = draw_graph(x * c + c, max_elements=2)
+    assert [n for n in nodes(g) if n.startswith("c")] == ["c0"]
+    assert label_of(g, "c0") == r"const (3,) float64\n[1.0, 2.0, …]"
+    assert edges(g).count(("c0", "op0")) == 1 and edges(g).count(("c0", "op1")) == 1
+    assert label_of(draw_graph(x * c, show_data=False), "c0") == "const (3,) float64"
 
 
 def test_shared_subexpression_appears_once():
@@ -211,7 +260,7 @@ def test_rankdir_is_passed_to_graphviz():
 def test_parameters_inputs_constants_ops_and_root_look_different():
     W = mg.tensor([[1.0], [2.0]], requires_grad=True)
     x = mg.tensor([[3.0, 4.0]])
-    y = (x @ W) * 2
+    y = (x @ W) * 2.0
     g = draw_graph(y)
 
     def fill(n):
@@ -362,7 +411,7 @@ def test_plot_model_draws_an_input_box_then_one_box_per_layer_with_shapes():
     assert edges(g) == [("input", "layer0"), ("layer0", "layer1"), ("layer1", "layer2")]
     assert "rankdir=TB" in g.source
     text = texts(g)
-    for piece in ("Input", "0: _FakeDense", "units 10", "activation relu", "params 110", "params 55", "params 12",
+    for piece in ("Input", "_fake_dense (_FakeDense)", "_fake_dense_1 (_FakeDense)", "_fake_dense_2", "units 10", "activation relu", "params 110", "params 55", "params 12",
                   "(None, 10)", "(None, 5)", "(None, 2)", "activation softmax"):
         assert piece in text
     assert "(None, 5)" not in texts(plot_model(model, show_shapes=False))
@@ -378,9 +427,25 @@ def test_plot_model_works_on_a_module_without_shapes_or_parameters():
     g = plot_model(Block(), rankdir="LR")
     assert nodes(g) == ["layer0", "layer1"]
     text = texts(g)
-    assert "1: Tanh" in text and "activation tanh" in text and "input:?" in text.replace(" ", "")
+    assert "tanh (Tanh)" in text and "object (object)" in text and "activation tanh" in text and "input:?" in text.replace(" ", "")
     lone = plot_model(object())
     assert nodes(lone) == ["layer0"] and "params ? (not built)" in texts(lone)
+
+
+def test_plot_model_survives_layers_whose_attributes_raise_before_build():
+    class Unbuilt:
+        units = 4
+
+        @property
+        def input_shape(self):
+            raise RuntimeError("not built")
+
+        def parameters(self):
+            raise RuntimeError("Dense(4) is not built yet")
+
+    g = plot_model(_FakeSequential(Unbuilt()))
+    assert nodes(g) == ["layer0"]  # no Input box: the input shape is unknown
+    assert "units 4" in texts(g) and "params ? (not built)" in texts(g)
 
 
 def _real_nn():
@@ -397,7 +462,7 @@ def test_plot_model_of_the_lectures_10_10_5_2_network():
     g = plot_model(model)
     assert nodes(g) == ["input", "layer0", "layer1", "layer2"]  # Input + three Dense layers
     text = texts(g)
-    for piece in ("Dense", "units 10", "units 5", "units 2", "params 110", "params 55", "params 12",
+    for piece in ("dense (Dense)", "dense_1 (Dense)", "dense_2 (Dense)", "units 10", "units 5", "units 2", "params 110", "params 55", "params 12",
                   "(None, 10)", "(None, 5)", "(None, 2)", "relu", "softmax"):
         assert piece in text, piece
 
@@ -408,3 +473,15 @@ def test_plot_model_renders_to_svg():
     root = ET.fromstring(plot_model(model).pipe(format="svg"))
     groups = [e for e in root.iter("{http://www.w3.org/2000/svg}g") if e.get("class") == "node"]
     assert len(groups) == 3
+
+
+def test_plot_model_shows_settings_buffers_and_unbuilt_layers():
+    nn = _real_nn()
+    built = nn.Sequential([nn.Dense(4, input_dim=3), nn.Dropout(0.25), nn.BatchNorm(), nn.ReLU()])
+    text = texts(plot_model(built))
+    for piece in ("dropout (Dropout)", "rate 0.25", "batch_norm (BatchNorm)", "params 8 (+8 non-trainable)",
+                  "re_lu (ReLU)", "(None, 4)"):
+        assert piece in text, piece
+    lazy = plot_model(nn.Sequential([nn.Dense(4), nn.Dense(1)]))
+    assert nodes(lazy) == ["layer0", "layer1"]  # no Input box before the model has seen data
+    assert texts(lazy).count("params ? (not built)") == 2
