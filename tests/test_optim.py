@@ -458,6 +458,15 @@ def test_load_state_dict_rejects_unexpected_keys():
         SGD([p]).load_state_dict({**SGD([p]).state_dict(), "state.0.velocity": np.zeros((2, 3))})
 
 
+def test_load_state_dict_with_parameter_state_into_an_unbound_optimizer_asks_for_bind():
+    p = mg.tensor(P0.copy(), requires_grad=True)
+    with pytest.raises(RuntimeError, match="bind"):
+        Adam().load_state_dict(Adam([p]).state_dict())
+    unbound = Adam()
+    unbound.load_state_dict(Adam(lr=0.5).state_dict())  # hyperparameters alone need no parameters
+    assert unbound.lr == 0.5
+
+
 def test_repr_shows_hyperparameters_and_binding():
     assert repr(SGD(lr=0.3)) == "SGD(lr=0.3, momentum=0.0, nesterov=False, weight_decay=0.0; unbound)"
     assert "1 params" in repr(Adam([mg.tensor(np.ones(2), requires_grad=True)]))

@@ -14,7 +14,7 @@ Each class docstring says where Keras and lecture 04 differ.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
