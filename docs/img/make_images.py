@@ -5,6 +5,7 @@ conda install -c conda-forge graphviz). Writes:
 
 - ``f_wx_b.svg`` and ``f_wx_b.png``: the lecture's f = wx + b with w = -2, x = 5, b = 3 after
   ``backward()`` (f = -7; grads w: 5, x: -2, b: 1), every intermediate gradient kept.
+- ``model_10_10_5_2.svg``: ``plot_model`` of lecture 04's 10-10-5-2 network (177 parameters).
 """
 from pathlib import Path
 
@@ -35,6 +36,13 @@ def main() -> None:
     g.attr("graph", dpi="144")  # a sharp PNG for places that do not show SVG
     (HERE / "f_wx_b.png").write_bytes(g.pipe(format="png"))
     print("wrote", HERE / "f_wx_b.svg", "and", HERE / "f_wx_b.png")
+
+    nn = mg.nn
+    model = nn.Sequential([nn.Dense(10, activation="relu", input_dim=10),
+                           nn.Dense(5, activation="relu"),
+                           nn.Dense(2, activation="softmax")])
+    (HERE / "model_10_10_5_2.svg").write_bytes(mg.plot_model(model).pipe(format="svg"))
+    print("wrote", HERE / "model_10_10_5_2.svg")
 
 
 if __name__ == "__main__":
