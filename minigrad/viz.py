@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .tensor import Tensor
+
+if TYPE_CHECKING:  # graphviz is imported when a picture is drawn, not with minigrad
+    import graphviz
 
 __all__ = ["draw_graph", "plot_model", "retain_grads"]
 
@@ -111,7 +114,7 @@ def _check_options(rankdir: str, max_elements: Any = 1) -> None:
         raise ValueError(f"max_elements must be a positive integer; received max_elements={max_elements!r}")
 
 
-def _new_digraph(name: str, rankdir: str):
+def _new_digraph(name: str, rankdir: str) -> "graphviz.Digraph":
     try:
         import graphviz
     except ImportError:  # pragma: no cover - graphviz is a dependency of minigrad
@@ -218,7 +221,7 @@ def _tensor_label(t: Tensor, kind: str, show_data: bool, show_grad: bool, max_el
         border = _ZERO_GRAD_BORDER
     elif status == "nonfinite":
         border = _BAD_GRAD_BORDER
-    name = f"<b>{_esc(t.name)}</b>" if t.name else ""
+    name = f"<b>{_esc(str(t.name))}</b>" if t.name else ""
     meta = f'<font color="{_MUTED}" point-size="9">{_shape_text(t.shape)} {t.dtype}</font>'
 
     grad_cell = ""
@@ -265,7 +268,7 @@ def _const_label(value: Any, show_data: bool, max_elements: int) -> str:
 
 
 def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-               max_elements: int = 8):
+               max_elements: int = 8) -> "graphviz.Digraph":
     """Draw the computation graph that produced ``root`` as a ``graphviz.Digraph``.
 
     One box per tensor (its ``name`` if set, shape, dtype and, when ``show_data``/``show_grad``, its
@@ -421,7 +424,7 @@ def _layer_details(layer: Any) -> list:
     return out
 
 
-def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB"):
+def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB") -> "graphviz.Digraph":
     """Draw a model's layers top to bottom, like Keras's ``plot_model``, as a ``graphviz.Digraph``.
 
     One box per layer (for a ``Sequential``: each item; for another Module: its children, or the
