@@ -124,7 +124,19 @@ def test_each_step_matches_the_numpy_formula_with_the_default_hyperparameters(cl
         np.testing.assert_allclose(p.data, expected[k], rtol=0, atol=1e-12, err_msg=f"after step {k + 1}")
 
 
-@settings(max_examples=25, deadline=None)
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_a_0d_parameter_follows_the_numpy_formula(cls, ref, kwargs):
+    """0-d arrays turn into numpy scalars under arithmetic; the state must stay arrays updated in place."""
+    p0, grads = np.array(0.7), [g[0, 1] * np.ones(()) for g in GRADS]
+    p = mg.tensor(p0.copy(), requires_grad=True)
+    opt = cls([p], **kwargs)
+    expected = ref(p0, grads, **kwargs)
+    for k, _ in enumerate(run_steps(opt, p, grads)):
+        assert p.shape == ()
+        np.testing.assert_allclose(p.data, expected[k], rtol=0, atol=1e-12, err_msg=f"after step {k + 1}")
+
+
+@settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_steps=st.integers(1, 6),
        shape=st.sampled_from([(), (1,), (4,), (2, 3)]), lr=st.floats(1e-4, 1.0),
        case=st.sampled_from(CASES))

@@ -142,8 +142,8 @@ class Optimizer:
             if g.shape != data.shape:
                 raise ValueError(f"{type(self).__name__}.step(): params[{i}] has shape {data.shape} but its "
                                  f"grad has shape {g.shape}")
-            if self.weight_decay:
-                g = g + self.weight_decay * data  # a new array: p.grad itself is never changed
+            if self.weight_decay:  # into a new array (p.grad is never changed); out= keeps 0-d an array
+                g = np.add(g, self.weight_decay * data, out=np.empty_like(data))
             state = self.state[i]
             state["step"] = state.get("step", 0) + 1
             self.update(data, g, state)
@@ -275,7 +275,7 @@ class SGD(Optimizer):
         if self.momentum:
             b = state.get("momentum_buffer")
             if b is None:
-                state["momentum_buffer"] = b = g.copy()  # a copy: g may be p.grad itself
+                state["momentum_buffer"] = b = np.array(g)  # a copy: g may be p.grad itself
             else:
                 b *= self.momentum
                 b += g
