@@ -25,6 +25,7 @@ class TwoLayer(nn.Module):
 def test_parameter_is_a_tensor_that_requires_grad_and_receives_gradients():
     p = nn.Parameter([1.0, 2.0])
     assert isinstance(p, mg.Tensor) and isinstance(p, nn.Parameter)
+    assert repr(p).startswith("Parameter containing:")
     assert p.requires_grad and p.is_leaf and p.dtype == mg.get_default_dtype()
     (p * p).sum().backward()
     np.testing.assert_allclose(p.grad, [2.0, 4.0])
@@ -34,6 +35,7 @@ def test_parameter_keeps_float64_arrays_and_plain_tensors_are_not_parameters():
     assert nn.Parameter(np.zeros(2)).dtype == np.float64
     assert not isinstance(mg.tensor([1.0], requires_grad=True), nn.Parameter)
     assert not isinstance(nn.Parameter([1.0]).detach(), nn.Parameter)
+    assert type(nn.Parameter([1.0]) * 2) is mg.Tensor
 
 
 # ---------------------------------------------------------------------------------------------

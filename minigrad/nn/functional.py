@@ -213,6 +213,7 @@ class CrossEntropy(Function):
 
     forward:  ℓᵢ = -Σ_c yᵢc · log_softmax(zᵢ)_c   (yᵢ one-hot for an index target), then reduce
     backward: dℓ/dz = softmax(z) - y   (lecture 05: ∂L/∂z = a - y), times g, divided by N for "mean";
+              (for rows y that do not sum to 1 it is softmax(z)·Σ_c y_c - y)
               dℓ/dy = -log_softmax(z) · g   (for probability targets that require grad)
     """
 
@@ -224,7 +225,7 @@ class CrossEntropy(Function):
             y = _one_hot(y, z.shape[-1], z.dtype)
         losses = -(y * logp).sum(axis=-1)
         ctx.save_for_backward(logp, y)
-        ctx.reduction, ctx.n = reduction, losses.size
+        ctx.reduction, ctx.n, ctx.index = reduction, losses.size, index
         if reduction == "mean":
             return losses.mean() if losses.size else np.array(np.nan, dtype=z.dtype)
         return losses.sum() if reduction == "sum" else losses
@@ -236,7 +237,10 @@ class CrossEntropy(Function):
         if ctx.reduction == "mean":
             g = g / max(ctx.n, 1)
         g = g[..., None] if ctx.reduction == "none" else g
-        dz = (np.exp(logp) - y) * g
+        p = np.exp(logp)
+        if not ctx.index:  # soft targets need not sum to 1
+            p = p * y.sum(axis=-1, keepdims=True)
+        dz = (p - y) * g
         dy = -logp * g if ctx.needs_input_grad[1] else None
         return dz, dy
 

@@ -57,10 +57,15 @@ def load(path: str | os.PathLike) -> dict:
                          f"the zip signature b'PK\\x03\\x04'); minigrad saves with mg.save(state_dict, path)")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+            state = {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError) as exc:
         if isinstance(exc, ValueError) and "pickle" in str(exc).lower():
             why = "it holds an object array, which would need unpickling (refused: allow_pickle=False)"
         else:
             why = f"it is truncated or corrupt ({type(exc).__name__}: {exc})"
         raise ValueError(f"load: cannot read {os.fspath(path)!r}: {why}") from None
+    for name, value in state.items():
+        if not isinstance(value, np.ndarray):  # np.load hands back raw bytes for entries that are not .npy
+            raise ValueError(f"load: cannot read {os.fspath(path)!r}: its entry {name!r} is not a .npy array "
+                             f"(a zip archive, but not one written by mg.save or np.savez)")
+    return state

@@ -11,7 +11,6 @@ Names are dotted paths: in ``Sequential(Dense(2), Dense(1))`` the parameters are
 """
 from __future__ import annotations
 
-import weakref
 from typing import Any, Iterator, NamedTuple
 
 import numpy as np
@@ -24,37 +23,22 @@ __all__ = ["Parameter", "Module", "StateDictError", "IncompatibleKeys"]
 # ---------------------------------------------------------------------------------------------
 # Parameter
 
-# Parameters are plain ``Tensor`` objects remembered in this registry (id -> weak reference), and
-# ``isinstance(t, Parameter)`` looks them up. They are not a Tensor subclass because the backward
-# engine only accumulates gradients into inputs whose type is exactly ``Tensor``.
-_registry: dict[int, weakref.ref] = {}
 
-
-def _forget(key: int, ref: weakref.ref) -> None:
-    if _registry.get(key) is ref:  # the id may already belong to a newer parameter
-        del _registry[key]
-
-
-class _ParameterMeta(type):
-    def __call__(cls, data: Any, requires_grad: bool = True, name: str | None = None) -> Tensor:
-        arr = data._data if isinstance(data, Tensor) else data
-        t = Tensor(arr, requires_grad=requires_grad, name=name)
-        key = id(t)
-        _registry[key] = weakref.ref(t, lambda r, k=key: _forget(k, r))
-        return t
-
-    def __instancecheck__(cls, obj: Any) -> bool:
-        ref = _registry.get(id(obj))
-        return ref is not None and ref() is obj
-
-
-class Parameter(metaclass=_ParameterMeta):
+class Parameter(Tensor):
     """``Parameter(data, requires_grad=True)`` — a trainable Tensor that Modules register automatically.
 
-    The result is an ordinary ``mg.Tensor`` (``type(p) is mg.Tensor``) with ``requires_grad=True``
-    that ``isinstance(p, Parameter)`` recognises. Float arrays keep their dtype; Python numbers and
-    lists get ``mg.get_default_dtype()``. A Tensor argument shares its data (like ``torch.nn.Parameter``).
+    Float arrays keep their dtype; Python numbers and lists get ``mg.get_default_dtype()``. A Tensor
+    argument shares its data (like ``torch.nn.Parameter``). Results of ops on parameters are plain
+    Tensors, and so is ``p.detach()``.
     """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None) -> None:
+        super().__init__(data._data if isinstance(data, Tensor) else data, requires_grad=requires_grad, name=name)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
 
 
 # ---------------------------------------------------------------------------------------------
