@@ -20,7 +20,7 @@ from typing import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(1, os.path.dirname(HERE))  # the repo root, so minigrad imports without installing
+sys.path.append(os.path.dirname(HERE))  # the repo root, if minigrad is not installed; PYTHONPATH wins
 
 import numpy as np  # noqa: E402
 
@@ -65,6 +65,7 @@ def machine_info() -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "nproc": os.cpu_count(),
+        "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
         "OMP/OPENBLAS_NUM_THREADS": f"{os.environ.get('OMP_NUM_THREADS', '(unset)')}/"
@@ -79,6 +80,18 @@ def machine_info() -> dict:
     except ImportError:
         info["BLAS"] = "(threadpoolctl not installed)"
     return info
+
+
+def _git_state(path: str) -> str:
+    """'git 1a2b3c4' or 'git 1a2b3c4-dirty' for the checkout holding ``path``, or 'not a git checkout'."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", os.path.dirname(path), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=10)
+        return f"git {out.stdout.strip()}" if out.returncode == 0 else "not a git checkout"
+    except (OSError, subprocess.SubprocessError):
+        return "git not available"
 
 
 def _build(factory: Callable, dtype) -> Callable | str:
@@ -210,6 +223,8 @@ def main(argv=None) -> int:
     p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto",
                    help="minigrad's W2 loss: nn.functional.cross_entropy (fused), log_softmax ops "
                         "(composed), or fused when available (auto)")
+    p.add_argument("--blas-threads", type=int,
+                   help="limit BLAS to this many threads (threadpoolctl); default: as the environment says")
     p.add_argument("--check", action="store_true",
                    help="only check that every implementation computes the reference's losses")
     p.add_argument("--json", help="also write the raw ratios and times to this file")
@@ -221,14 +236,22 @@ def main(argv=None) -> int:
     if args.check:
         return check(args)
 
+    if args.blas_threads:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(args.blas_threads, user_api="blas")
     info = machine_info()
     import minigrad as mg
 
+    info["minigrad"] = f"{mg.__version__} from {os.path.dirname(mg.__file__)} ({_git_state(mg.__file__)})"
+
     _, w2_loss = mg_cells.w2_loss_fn(*mg_cells.data.mnist_batch(np.float32)[1:], np.float32)
     print(f"# minigrad benchmarks — {info['date']}\n")
-    print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("date", "command")))
-    print(f"Command: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per timing; "
-          f"minigrad {mg.__version__}; W2 loss in minigrad: {w2_loss}\n")
+    for k, v in info.items():
+        if k not in ("date", "command"):
+            print(f"- {k}: {v}")
+    print(f"\nCommand: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per timing; "
+          f"W2 loss in minigrad: {w2_loss}\n")
     print("Ratio = time of the cell / geometric mean of the NumPy reference timed just before and just after; "
           "median over the rounds (min–max). Peer columns are ratios to the same NumPy reference.\n")
     print("| workload | reference (per call) | minigrad (per call) | minigrad ÷ reference | target | met "
@@ -237,6 +260,7 @@ def main(argv=None) -> int:
     lines, notes, raw = run_rows(args)
     for line in lines:
         print(line)
+    print(f"\nLoad average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for note in notes:
         print(f"\n- {note}")
     if args.json:
