@@ -6,7 +6,7 @@ ops, ``mg.gradcheck``, ``mg.nn``, ``mg.optim``, ``mg.data``, ``mg.draw_graph`` a
 from . import autograd  # first: the engine (it imports Tensor at its end)
 from .autograd import (Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_detect_anomaly,
                        set_grad_enabled)
-from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .numerical import GradcheckError, gradcheck, numerical_grad
 from .ops import (abs, add, argmax, argmin, clip, concatenate, div, elu, exp, expand_dims, flatten, hardtanh,
                   leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
                   pow, relu, reshape, sigmoid, softmax, softplus, softsign, sqrt, squeeze, stack, sub, sum, tanh,

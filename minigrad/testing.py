@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - only without the test extra
     raise ImportError("minigrad.testing needs hypothesis: pip install 'minigrad[test]' "
                       "(or pip install hypothesis)") from exc
 
-from .gradcheck import gradcheck
+from .numerical import gradcheck
 from .tensor import Tensor
 
 __all__ = ["tensors", "broadcastable_shapes", "matmul_shapes", "assert_grad_close"]
