@@ -34,12 +34,16 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # grad mode (thread-local) and anomaly mode
 
-_local = threading.local()
+class _ThreadState(threading.local):
+    grad_enabled = True  # each new thread starts with grad mode on
+
+
+_local = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
     """True when ops record a graph in this thread (the default)."""
-    return getattr(_local, "grad_enabled", True)
+    return _local.grad_enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
@@ -53,7 +57,7 @@ class _GradMode:
     mode = True
 
     def __enter__(self) -> None:
-        self._prev = getattr(_local, "grad_enabled", True)
+        self._prev = _local.grad_enabled
         _local.grad_enabled = self.mode
 
     def __exit__(self, *exc: Any) -> None:
@@ -170,8 +174,9 @@ class Function:
     ``needs_input_grad`` (a tuple of bools, one per positional input, to skip needless work).
     """
 
-    __slots__ = ("inputs", "_edges", "saved_tensors", "needs_input_grad", "_seq", "_versions", "_freed",
-                 "_retained", "_created_at", "__dict__")
+    __slots__ = ("inputs", "_edges", "saved_tensors", "needs_input_grad", "_seq", "_versions", "__dict__")
+    _retained = None  # a weak reference to the output, set by Tensor.retain_grad()
+    _created_at = None  # the user's source line, recorded in anomaly mode
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved_tensors = arrays
@@ -228,16 +233,13 @@ class Function:
         t.grad = None
         t._version = 0
         t.name = None
-        t._retain = False
-        if requires and getattr(_local, "grad_enabled", True):
+        if requires and _local.grad_enabled:
             t.requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
             ctx._edges = edges = tuple(edges)
             ctx.needs_input_grad = tuple([e is not None for e in edges])
             ctx._seq = next(_sequence)
-            ctx._freed = False
-            ctx._retained = None
             if ctx.saved_tensors:
                 ctx._versions = (versions, arrays)
             else:
@@ -275,7 +277,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
     while heap:
         node = heappop(heap)[2]
         g = grads.pop(id(node))
-        if node._freed:
+        if node.saved_tensors is None:  # freed by an earlier backward()
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through {node.op_name()}): its "
                 "saved arrays were freed after the first backward(). Specify retain_graph=True on the "
@@ -290,8 +292,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         if not retain_graph:
-            node.saved_tensors = ()
-            node._freed = True
+            node.saved_tensors = None
         inputs = node._edges
         if len(in_grads) != len(inputs):
             raise RuntimeError(f"{node.op_name()}.backward returned {len(in_grads)} gradients for "
@@ -311,7 +312,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
                 gi = gi.copy()
             prev = gi
             if anomaly:
-                _check_finite("backward gradient", node.op_name(), gi, getattr(node, "_created_at", None))
+                _check_finite("backward gradient", node.op_name(), gi, node._created_at)
             fn = inp.grad_fn
             if fn is None:
                 _accumulate(inp, gi)

@@ -75,7 +75,7 @@ class Tensor:
     (a NumPy array of ``x.shape``; gradients add up over several backward calls, as in PyTorch).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "_retain", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -84,7 +84,6 @@ class Tensor:
         self.grad_fn: Function | None = None
         self.name = name
         self._version = 0
-        self._retain = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -180,7 +179,6 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
-            self._retain = True
             retain_grad_of(self)
 
     def zero_grad(self) -> None:

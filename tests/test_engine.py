@@ -46,7 +46,7 @@ def test_backward_frees_saved_arrays():
     y = x.exp()
     z = y.sum()
     z.backward()
-    assert y.grad_fn.saved_tensors == ()
+    assert y.grad_fn.saved_tensors is None
 
 
 def test_non_scalar_backward_without_grad_raises():
