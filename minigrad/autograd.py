@@ -155,6 +155,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     with keepdims. This is the only place in minigrad that undoes broadcasting.
     """
     lead = grad.ndim - len(shape)
+    if lead == 1 and grad.shape[1:] == shape:  # the common case: a bias added to a batch
+        return grad.sum(axis=0)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
