@@ -23,7 +23,8 @@ out = mg.sigmoid(y1 @ W2 + b2)
 print("XOR with the lecture's fixed weights")
 print(" x1 x2 |   z1      z2   |  y1     y2   | output | XOR")
 for xi, zi, yi, oi in zip(x.data.astype(int), z1.data, y1.data, out.data[:, 0]):
-    print(f"  {xi[0]}  {xi[1]} | {zi[0]:5.0f}  {zi[1]:5.0f}   | {yi[0]:.3f}  {yi[1]:.3f} | {oi:.3f}  |  {int(oi > 0.5)}")
+    print(f"  {xi[0]}  {xi[1]} | {zi[0]:5.0f}  {zi[1]:5.0f}   | {yi[0]:.3f}  {yi[1]:.3f} | {oi:.3f}  |  "
+          f"{int(oi > 0.5)}")
 
 # the same weights in a Keras-style model
 model = mg.nn.Sequential([mg.nn.Dense(2, activation="sigmoid", input_dim=2), mg.nn.Dense(1, activation="sigmoid")])

@@ -100,6 +100,28 @@ _METRICS = {"accuracy": _accuracy, "acc": _accuracy, "mse": _mse_metric, "mean_s
             "mae": _mae_metric, "mean_absolute_error": _mae_metric}
 
 
+class _Tally:
+    """Sample-weighted running means of the loss and the metrics over one pass through the data."""
+
+    def __init__(self, metrics: list[tuple[str, Callable]]):
+        self.metrics = metrics
+        self.loss, self.samples = 0.0, 0
+        self.sums, self.counts = [0.0] * len(metrics), [0] * len(metrics)
+
+    def add(self, loss: float, out: np.ndarray, y: np.ndarray) -> None:
+        self.loss += loss * len(out)
+        self.samples += len(out)
+        for i, (_, fn) in enumerate(self.metrics):
+            s, c = fn(out, y)
+            self.sums[i] += s
+            self.counts[i] += c
+
+    def logs(self) -> dict[str, float]:
+        out = {"loss": self.loss / max(self.samples, 1)}
+        out.update((m, float(s / max(c, 1))) for (m, _), s, c in zip(self.metrics, self.sums, self.counts))
+        return out
+
+
 class _Compiled:
     """What ``compile`` chose. Kept in one plain object so that Module's attribute scan does not
     register a loss Module or the optimizer's parameter list as parts of the model."""
@@ -284,6 +306,17 @@ class Model:
         opt.bind(params)
         cfg.bound = True
 
+    @contextlib.contextmanager
+    def _mode(self, training: bool):
+        """Put every module in training (or eval) mode for a while, then give each its own mode back."""
+        saved = [(m, m.training) for m in self.modules()]
+        self.train(training)
+        try:
+            yield
+        finally:
+            for m, mode in saved:
+                m.training = mode
+
     def _require_compiled(self, where: str) -> _Compiled:
         cfg = getattr(self, "_compiled", None)
         if cfg is None:
@@ -316,15 +349,11 @@ class Model:
         if want is not None and (len(want) != x.ndim or any(
                 w is not None and w != s for w, s in zip(want[1:], x.shape[1:]))):
             raise ValueError(f"{where}: x of shape {x.shape} does not fit the model{expect}")
-        was_training = self.training
         try:
-            self.eval()
-            with no_grad():
+            with self._mode(training=False), no_grad():
                 out = self(Tensor(x[:1]))
         except (ValueError, RuntimeError, TypeError, IndexError) as exc:
             raise ValueError(f"{where}: x of shape {x.shape} does not fit the model{expect}: {exc}") from None
-        finally:
-            self.train(was_training)
         return out._data if isinstance(out, Tensor) else np.asarray(out)
 
     def _inputs(self, x: Any, where: str) -> np.ndarray:
@@ -426,40 +455,35 @@ class Model:
         history = History({"epochs": epochs, "steps": steps, "verbose": verbose})
         bar_factory = _progress_bar() if verbose == 1 else None
         rng = np.random.default_rng(seed) if seed is not None else _random.default_rng()
-        was_training = self.training
-        with _random.using_rng(rng) if seed is not None else contextlib.nullcontext():
-            try:
-                self.train()  # _evaluate restores this mode after validation
-                for epoch in range(epochs):
-                    t0 = time.perf_counter()
-                    bar = bar_factory(steps, f"Epoch {epoch + 1}/{epochs}") if bar_factory else None
-                    logs = self._train_epoch(xa, ya, batch_size, rng if shuffle else None, epoch, bar)
-                    if val is not None:
-                        logs.update(("val_" + k, v) for k, v in self._evaluate(*val, batch_size).items())
-                    history._append(epoch, logs)
-                    if verbose:
-                        text = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
-                        if bar is not None:
-                            bar.set_postfix_str(text, refresh=False)
-                            bar.close()
-                        else:
-                            print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - t0:.2f}s - {text}",
-                                  flush=True)
-            finally:
-                self.train(was_training)
+        seeded = _random.using_rng(rng) if seed is not None else contextlib.nullcontext()
+        with seeded, self._mode(training=True):
+            for epoch in range(epochs):
+                t0 = time.perf_counter()
+                bar = bar_factory(steps, f"Epoch {epoch + 1}/{epochs}") if bar_factory else None
+                logs = self._train_epoch(xa, ya, batch_size, rng if shuffle else None, epoch, bar)
+                if val is not None:
+                    logs.update(("val_" + k, v) for k, v in self._evaluate(*val, batch_size).items())
+                history._append(epoch, logs)
+                if verbose:
+                    text = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+                    if bar is not None:
+                        bar.set_postfix_str(text, refresh=False)
+                        bar.close()
+                    else:
+                        print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - t0:.2f}s - {text}",
+                              flush=True)
         return history
 
     def _train_epoch(self, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator | None,
                      epoch: int, bar: Any) -> dict[str, float]:
         """One pass over the data. This is the hot path: no checks but the loss's finiteness."""
         cfg = self._compiled
-        opt, loss_fn, metrics = cfg.optimizer, cfg.loss_fn, cfg.metrics
+        opt, loss_fn = cfg.optimizer, cfg.loss_fn
         wrap_y = cfg.loss_name != "sparse_categorical_crossentropy"  # int labels stay arrays
         if rng is not None:
             order = rng.permutation(len(x))
             x, y = x[order], y[order]
-        total, sums, counts = 0.0, [0.0] * len(metrics), [0] * len(metrics)
-        last_draw, n = time.perf_counter(), len(x)
+        tally, last_draw, n = _Tally(cfg.metrics), time.perf_counter(), len(x)
         for b, start in enumerate(range(0, n, batch_size)):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
             out = self(Tensor(xb))
@@ -473,23 +497,14 @@ class Model:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += value * len(xb)
-            for i, (_, fn) in enumerate(metrics):
-                s, c = fn(out._data, yb)
-                sums[i] += s
-                counts[i] += c
+            tally.add(value, out._data, yb)
             if bar is not None:
                 now = time.perf_counter()
                 if now - last_draw >= 0.1 or start + batch_size >= n:  # redraw at most ~10 times a second
                     last_draw = now
-                    seen = min(start + batch_size, n)
-                    shown = [f"loss: {total / seen:.4f}"] + [f"{m}: {s / max(c, 1):.4f}"
-                                                            for (m, _), s, c in zip(metrics, sums, counts)]
-                    bar.set_postfix_str(" - ".join(shown), refresh=False)
+                    bar.set_postfix_str(" - ".join(f"{k}: {v:.4f}" for k, v in tally.logs().items()), refresh=False)
                     bar.update(b + 1 - bar.n)
-        logs = {"loss": total / n}
-        logs.update((m, float(s / max(c, 1))) for (m, _), s, c in zip(metrics, sums, counts))
-        return logs
+        return tally.logs()
 
     # -- evaluate / predict --------------------------------------------------------------------
     def evaluate(self, x: Any, y: Any, batch_size: int = 32) -> float | list[float]:
@@ -503,24 +518,13 @@ class Model:
     def _evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
         cfg = self._compiled
         wrap_y = cfg.loss_name != "sparse_categorical_crossentropy"
-        total, sums, counts = 0.0, [0.0] * len(cfg.metrics), [0] * len(cfg.metrics)
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                for start in range(0, len(x), batch_size):
-                    xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                    out = self(Tensor(xb))
-                    total += float(cfg.loss_fn(out, Tensor(yb) if wrap_y else yb)._data) * len(xb)
-                    for i, (_, fn) in enumerate(cfg.metrics):
-                        s, c = fn(out._data, yb)
-                        sums[i] += s
-                        counts[i] += c
-        finally:
-            self.train(was_training)
-        logs = {"loss": total / len(x)}
-        logs.update((m, float(s / max(c, 1))) for (m, _), s, c in zip(cfg.metrics, sums, counts))
-        return logs
+        tally = _Tally(cfg.metrics)
+        with self._mode(training=False), no_grad():
+            for start in range(0, len(x), batch_size):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                out = self(Tensor(xb))
+                tally.add(float(cfg.loss_fn(out, Tensor(yb) if wrap_y else yb)._data), out._data, yb)
+        return tally.logs()
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """The model's outputs for x as a NumPy array, computed in eval mode (dropout off, batch norm
@@ -528,13 +532,8 @@ class Model:
         Keras's default). Needs no ``compile``."""
         batch_size = 32 if batch_size is None else _count("batch_size", batch_size, 1)
         xa = self._inputs(x, "predict")
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                outs = [self(Tensor(xa[s:s + batch_size]))._data for s in range(0, len(xa), batch_size)]
-        finally:
-            self.train(was_training)
+        with self._mode(training=False), no_grad():
+            outs = [self(Tensor(xa[s:s + batch_size]))._data for s in range(0, len(xa), batch_size)]
         if not outs:
             raise ValueError("predict: x is empty (0 samples)")
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
