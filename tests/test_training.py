@@ -368,6 +368,17 @@ def test_predict_returns_numpy_in_eval_mode_without_a_graph_and_in_any_batch_siz
         np.testing.assert_allclose(model(mg.tensor(x.astype(np.float32))).data, a, rtol=1e-6)
 
 
+def test_predict_and_fit_give_each_module_its_own_mode_back():
+    mg.manual_seed(0)
+    model = mg.nn.Sequential([mg.nn.Dense(3, input_dim=2), mg.nn.BatchNorm(), mg.nn.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model[1].eval()  # a frozen batch norm inside a model in training mode
+    x = np.random.default_rng(1).normal(size=(8, 2))
+    model.predict(x)
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    assert [m.training for m in model.layers] == [True, False, True]
+
+
 def test_evaluate_and_predict_leave_batchnorm_running_statistics_alone():
     mg.manual_seed(0)
     model = mg.nn.Sequential([mg.nn.Dense(3, input_dim=2), mg.nn.BatchNorm(), mg.nn.Dense(1)])
