@@ -16,6 +16,22 @@ import data
 from mg_cells import NotAvailable
 
 PEERS = ("torch", "mygrad", "autograd")
+SETUP_NOTE = {
+    "torch": "PyTorch's column runs with PyTorch and NumPy's BLAS both at 1 thread: two thread pools "
+             "spinning on two shared cores otherwise make its ratios swing from 2x to 150x",
+}
+
+
+def setup(name: str) -> None:
+    """Prepare the child process that times ``name`` (see ``SETUP_NOTE``)."""
+    if name == "torch":
+        try:
+            import threadpoolctl
+            import torch
+        except ImportError:
+            return
+        torch.set_num_threads(1)
+        threadpoolctl.threadpool_limits(1, user_api="blas")
 
 
 def _import(name: str):

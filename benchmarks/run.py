@@ -118,39 +118,92 @@ def _fmt(res, unit: int = 1, unit_name: str = "") -> tuple:
     return t, harness.fmt_ratio(res)
 
 
-def run_rows(args) -> tuple:
-    lines, notes, raw = [], [], []
-    peer_names = peers.PEERS if args.peers else ()
-    for row in ROWS:
-        if args.only and row.key not in args.only:
-            continue
+def _selected(args) -> list:
+    return [(i, row) for i, row in enumerate(ROWS) if not args.only or row.key in args.only]
+
+
+def run_minigrad(args) -> dict:
+    """{row index: Result or reason} for the minigrad cells (this process never imports a peer)."""
+    out = {}
+    for i, row in _selected(args):
         ref_step = _build(row.ref, row.dtype)
         step = ref_step if isinstance(ref_step, str) else _build(row.minigrad, row.dtype)
-        res = _cell(step, ref_step, args)
-        if isinstance(step, str):
-            notes.append(f"{row.key}: {step}")
-        ref_time = harness.fmt_time(res.ref_time) if isinstance(res, harness.Result) else ""
-        if isinstance(res, harness.Result) and row.unit > 1:
-            ref_time += f" ({harness.fmt_time(res.ref_time / row.unit)}/{row.unit_name})"
+        out[i] = _cell(step, ref_step, args)
+        print(f"  done: {row.label}", file=sys.stderr, flush=True)
+    return out
+
+
+def run_peer(name: str, args) -> dict:
+    """{row index: Result or reason} for one peer library's cells (run in a child process)."""
+    peers.setup(name)
+    out = {}
+    for i, row in _selected(args):
+        factory = peers.CELLS.get((row.key, name))
+        if factory is not None:
+            out[i] = _cell(_build(factory, row.dtype), row.ref(row.dtype), args)
+            print(f"  done: {row.label} / {name}", file=sys.stderr, flush=True)
+    return out
+
+
+def run_peers_in_children(args) -> dict:
+    """{peer name: {row index: Result or reason}}. Each peer runs in its own process: importing a
+    large library (torch: ~150,000 objects for the garbage collector to scan) or starting its thread
+    pool slows every other cell of the process, minigrad's included."""
+    import subprocess
+    import tempfile
+
+    results = {}
+    for name in peers.PEERS:
+        with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
+            cmd = [sys.executable, os.path.abspath(__file__), "--peer", name, "--json", tmp.name,
+                   "--rounds", str(args.rounds), "--target", str(args.target)]
+            if args.only:
+                cmd += ["--only", ",".join(sorted(args.only))]
+            if args.blas_threads:
+                cmd += ["--blas-threads", str(args.blas_threads)]
+            proc = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+            try:
+                with open(tmp.name) as f:
+                    raw = json.load(f)["results"]
+            except (OSError, ValueError, KeyError):
+                results[name] = f"{name}: child process failed (exit {proc.returncode})"
+                continue
+        results[name] = {int(k): (v["error"] if "error" in v else _result(v)) for k, v in raw.items()}
+    return results
+
+
+def _result(raw: dict) -> harness.Result:
+    return harness.Result(raw["ratios"], raw["cell_times"], raw["ref_times"])
+
+
+def table_lines(mine: dict, peer_results: dict, args) -> tuple:
+    lines, notes = [], []
+    for i, row in _selected(args):
+        res = mine[i]
+        if isinstance(res, str):
+            notes.append(f"{row.key}: {res}")
+        ref_time = ""
+        if isinstance(res, harness.Result):
+            ref_time = harness.fmt_time(res.ref_time)
+            if row.unit > 1:
+                ref_time += f" ({harness.fmt_time(res.ref_time / row.unit)}/{row.unit_name})"
         t, ratio = _fmt(res, row.unit, row.unit_name)
         met = "" if isinstance(res, str) else ("yes" if res.median <= row.target else "**no**")
         cols = []
-        for name in ("torch", "mygrad", "autograd"):
-            factory = peers.CELLS.get((row.key, name))
-            if name not in peer_names or factory is None or isinstance(ref_step, str):
+        for name in peers.PEERS:
+            pres = peer_results.get(name)
+            if isinstance(pres, str):
+                cols.append("n/a (failed)")
+            elif pres is None or i not in pres:
                 cols.append("—")
-                continue
-            pres = _cell(_build(factory, row.dtype), ref_step, args)
-            cols.append(_fmt(pres)[1] if isinstance(pres, str) else harness.fmt_ratio(pres))
-            raw.append({"row": row.label, "impl": name, **_raw(pres)})
+            else:
+                cols.append(_fmt(pres[i])[1])
         lines.append(f"| {row.label} | {row.ref_name}: {ref_time} | {t} | {ratio} | ≤ {row.target}× | {met} | "
                      + " | ".join(cols) + " |")
-        raw.append({"row": row.label, "impl": "minigrad", **_raw(res)})
-        print(f"  done: {row.label}", file=sys.stderr, flush=True)
     if not args.only or "MEM" in args.only or "W2" in args.only:
         for dtype in (np.float32, np.float64):
             lines.append(memory_row(dtype, notes))
-    return lines, notes, raw
+    return lines, notes
 
 
 def _raw(res) -> dict:
@@ -223,6 +276,7 @@ def main(argv=None) -> int:
     p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto",
                    help="minigrad's W2 loss: nn.functional.cross_entropy (fused), log_softmax ops "
                         "(composed), or fused when available (auto)")
+    p.add_argument("--peer", choices=peers.PEERS, help=argparse.SUPPRESS)  # internal: one peer, as a child
     p.add_argument("--blas-threads", type=int,
                    help="limit BLAS to this many threads (threadpoolctl); default: as the environment says")
     p.add_argument("--check", action="store_true",
@@ -241,6 +295,11 @@ def main(argv=None) -> int:
 
         threadpoolctl.threadpool_limits(args.blas_threads, user_api="blas")
     info = machine_info()
+    if args.peer:  # a child of --peers: time one library, write JSON, print nothing
+        res = run_peer(args.peer, args)
+        with open(args.json, "w") as f:
+            json.dump({"info": info, "results": {i: _raw(r) for i, r in res.items()}}, f)
+        return 0
     import minigrad as mg
 
     info["minigrad"] = f"{mg.__version__} from {os.path.dirname(mg.__file__)} ({_git_state(mg.__file__)})"
@@ -257,7 +316,10 @@ def main(argv=None) -> int:
     print("| workload | reference (per call) | minigrad (per call) | minigrad ÷ reference | target | met "
           "| PyTorch | MyGrad | autograd |")
     print("|---|---|---|---|---|---|---|---|---|")
-    lines, notes, raw = run_rows(args)
+    mine = run_minigrad(args)
+    peer_results = run_peers_in_children(args) if args.peers else {}
+    lines, notes = table_lines(mine, peer_results, args)
+    notes += [peers.SETUP_NOTE[n] for n in peer_results if n in peers.SETUP_NOTE]
     for line in lines:
         print(line)
     print(f"\nLoad average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -265,6 +327,9 @@ def main(argv=None) -> int:
         print(f"\n- {note}")
     if args.json:
         with open(args.json, "w") as f:
+            raw = {ROWS[i].label: {"minigrad": _raw(r), **{n: _raw(p[i]) for n, p in peer_results.items()
+                                                           if isinstance(p, dict) and i in p}}
+                   for i, r in mine.items()}
             json.dump({"info": info, "rounds": args.rounds, "target": args.target, "results": raw}, f, indent=1)
     return 0
 
