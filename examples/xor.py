@@ -28,7 +28,7 @@ model.compile(optimizer=mg.optim.SGD(lr=0.3), loss="mse")
 model.summary()
 
 n_epochs = epochs(2000)
-history = model.fit(x, y, epochs=n_epochs, batch_size=1, verbose=0, seed=SEED)
+history = model.fit(x, y, epochs=n_epochs, batch_size=1, verbose=1, seed=SEED)  # a live progress bar
 for e in range(0, n_epochs, max(n_epochs // 10, 1)):
     print(f"Epoch {e + 1}/{n_epochs} - loss: {history.history['loss'][e]:.4f}")
 print(f"Epoch {n_epochs}/{n_epochs} - loss: {history.history['loss'][-1]:.4f}")

@@ -431,7 +431,8 @@ class Model:
         call draw from their own ``np.random.default_rng(seed)`` (installed for this thread only),
         so two runs from the same initial weights give identical histories; when None they draw from
         ``mg.manual_seed``'s generator. verbose: 0 silent, 1 a progress bar per epoch (tqdm; one
-        line per epoch without tqdm), 2 one line per epoch.
+        line per epoch without tqdm; beyond 100 epochs the bars share one live line and only the
+        last one stays on screen), 2 one line per epoch.
 
         Raises ``ValueError`` (before any training) when x and y differ in length, x does not fit the
         model, y does not fit the loss, or x/y hold NaN/inf; ``NonFiniteLossError`` (a
@@ -459,7 +460,9 @@ class Model:
         with seeded, self._mode(training=True):
             for epoch in range(epochs):
                 t0 = time.perf_counter()
-                bar = bar_factory(steps, f"Epoch {epoch + 1}/{epochs}") if bar_factory else None
+                # up to 100 epochs every bar stays, as in Keras; longer runs keep one live line (and the last bar)
+                keep = epochs <= 100 or epoch == epochs - 1
+                bar = bar_factory(steps, f"Epoch {epoch + 1}/{epochs}", keep) if bar_factory else None
                 logs = self._train_epoch(xa, ya, batch_size, rng if shuffle else None, epoch, bar)
                 if val is not None:
                     logs.update(("val_" + k, v) for k, v in self._evaluate(*val, batch_size).items())
@@ -599,8 +602,8 @@ def _progress_bar() -> Callable | None:
     except ImportError:
         return None
 
-    def make(total: int, desc: str):
-        return tqdm(total=total, desc=desc, unit="batch", leave=True, file=sys.stdout, mininterval=0.1,
+    def make(total: int, desc: str, leave: bool = True):
+        return tqdm(total=total, desc=desc, unit="batch", leave=leave, file=sys.stdout, mininterval=0.1,
                     dynamic_ncols=True)
 
     return make
