@@ -48,6 +48,8 @@ save_curve(history, "xor_loss.png", "XOR 2-2-1, SGD lr=0.3, MSE")
 
 # one forward pass + loss, backpropagated, with the gradient of every intermediate kept for the picture
 xt, yt = mg.tensor(x, name="x"), mg.tensor(y, name="y")
+for name, p in model.named_parameters():
+    p.name = name  # label the parameters in the picture: 0.weight, 0.bias, ...
 loss = retain_grads(mg.nn.functional.mse_loss(model(xt), yt))
 loss.name = "loss"
 model.zero_grad()
