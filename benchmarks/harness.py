@@ -114,8 +114,10 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
-def fmt_ratio(res: Result | None) -> str:
-    """'1.23× (1.10–1.40)' or a dash when the cell did not run."""
+def fmt_ratio(res: Result | None, target: float | None = None) -> str:
+    """'1.23× (1.10–1.40)', a dash when the cell did not run; three decimals when the median is
+    within 0.01 of ``target``, so the table shows which side of it the median fell."""
     if res is None:
         return "—"
-    return f"{res.median:.2f}× ({res.low:.2f}–{res.high:.2f})"
+    digits = 3 if target is not None and abs(res.median - target) < 0.01 else 2
+    return f"{res.median:.{digits}f}× ({res.low:.2f}–{res.high:.2f})"

@@ -108,14 +108,14 @@ def _cell(step, ref_step, args) -> harness.Result | str:
     return harness.compare(step, ref_step, rounds=args.rounds, target=args.target)
 
 
-def _fmt(res, unit: int = 1, unit_name: str = "") -> tuple:
+def _fmt(res, unit: int = 1, unit_name: str = "", target: float | None = None) -> tuple:
     """(time text, ratio text) for a Result or a reason string."""
     if isinstance(res, str):
         return "", "n/a (not available)" if res.startswith("n/a") else res
     t = harness.fmt_time(res.cell_time)
     if unit > 1:
         t += f" ({harness.fmt_time(res.cell_time / unit)}/{unit_name})"
-    return t, harness.fmt_ratio(res)
+    return t, harness.fmt_ratio(res, target)
 
 
 def _selected(args) -> list:
@@ -187,7 +187,7 @@ def table_lines(mine: dict, peer_results: dict, args) -> tuple:
             ref_time = harness.fmt_time(res.ref_time)
             if row.unit > 1:
                 ref_time += f" ({harness.fmt_time(res.ref_time / row.unit)}/{row.unit_name})"
-        t, ratio = _fmt(res, row.unit, row.unit_name)
+        t, ratio = _fmt(res, row.unit, row.unit_name, row.target)
         met = "" if isinstance(res, str) else ("yes" if res.median <= row.target else "**no**")
         cols = []
         for name in peers.PEERS:
