@@ -24,9 +24,12 @@ sys.path.append(os.path.dirname(HERE))  # the repo root, if minigrad is not inst
 import numpy as np  # noqa: E402
 
 import mg_cells  # noqa: E402
+import reference  # noqa: E402
 
 CELLS = {"W1": mg_cells.w1_xor, "W2": mg_cells.w2_mnist, "W3": mg_cells.w3_deep, "W4": mg_cells.w4_chain,
          "W5": mg_cells.w5_fit}
+REFS = {"W1": reference.w1_xor, "W2": reference.w2_mnist, "W3": reference.w3_deep, "W4": reference.w4_chain,
+        "W5": mg_cells.w5_manual}
 DEFAULT_STEPS = {"W1": 20000, "W2": 300, "W3": 1000, "W4": 200, "W5": 100}
 
 
@@ -38,10 +41,11 @@ def main(argv=None) -> int:
     p.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"))
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto")
+    p.add_argument("--ref", action="store_true", help="profile the NumPy reference instead (W5: the manual loop)")
     p.add_argument("--no-profile", action="store_true", help="run the steps without cProfile")
     args = p.parse_args(argv)
     mg_cells.W2_LOSS = args.w2_loss
-    step = CELLS[args.workload](np.dtype(args.dtype).type)
+    step = (REFS if args.ref else CELLS)[args.workload](np.dtype(args.dtype).type)
     steps = args.steps or DEFAULT_STEPS[args.workload]
     for _ in range(3):
         step()
@@ -58,7 +62,7 @@ def main(argv=None) -> int:
     total = stats.total_tt
     key = "tottime" if args.sort == "tottime" else "cumulative"
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2 if key == "tottime" else 3], reverse=True)
-    print(f"{args.workload} {args.dtype}: {steps} steps, {total:.3f} s under cProfile "
+    print(f"{args.workload} {'reference' if args.ref else 'minigrad'} {args.dtype}: {steps} steps, {total:.3f} s under cProfile "
           f"({total / steps * 1e6:.1f} µs/step); sorted by {key}\n")
     print(f"{'own %':>6} {'cum %':>6} {'calls/step':>10}  function")
     for (file, line, name), (cc, nc, tt, ct, _) in rows[:args.top]:
