@@ -176,7 +176,7 @@ class Function:
     ``needs_input_grad`` (a tuple of bools, one per positional input, to skip needless work).
     """
 
-    __slots__ = ("inputs", "_edges", "saved_tensors", "needs_input_grad", "_seq", "_versions", "__dict__")
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_seq", "_versions", "__dict__")
     _retained = None  # a weak reference to the output, set by Tensor.retain_grad()
     _created_at = None  # the user's source line, recorded in anomaly mode
 
@@ -204,23 +204,36 @@ class Function:
         """Run ``forward`` on the unwrapped arguments and return a Tensor that remembers this call."""
         ctx = _new(cls)
         ctx.saved_tensors = ()
-        arrays = []
-        edges = []  # by position: the Tensor when it requires grad, else None
-        versions = []  # by position: the Tensor's version now (-1 for constants)
-        requires = False
-        for a in args:
+        n = len(args)
+        if n == 2:  # binary ops, unrolled: no lists, no comprehension frames
+            a, b = args
             if isinstance(a, Tensor):
-                arrays.append(a._data)
-                if a.requires_grad:
-                    requires = True
-                    edges.append(a)
-                else:
-                    edges.append(None)
-                versions.append(a._version)
+                xa, na, va = a._data, a.requires_grad, a._version
             else:
-                arrays.append(a)
-                edges.append(None)
-                versions.append(-1)
+                xa, na, va = a, False, -1
+            if isinstance(b, Tensor):
+                xb, nb, vb = b._data, b.requires_grad, b._version
+            else:
+                xb, nb, vb = b, False, -1
+            arrays, needs, versions = (xa, xb), (na, nb), (va, vb)
+        elif n == 1:
+            a = args[0]
+            if isinstance(a, Tensor):
+                arrays, needs, versions = (a._data,), (a.requires_grad,), (a._version,)
+            else:
+                arrays, needs, versions = args, (False,), (-1,)
+        else:
+            arrays, needs, versions = [], [], []
+            for a in args:
+                if isinstance(a, Tensor):
+                    arrays.append(a._data)
+                    needs.append(a.requires_grad)
+                    versions.append(a._version)
+                else:
+                    arrays.append(a)
+                    needs.append(False)
+                    versions.append(-1)
+            needs = tuple(needs)
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as exc:
@@ -235,17 +248,13 @@ class Function:
         t.grad = None
         t._version = 0
         t.name = None
-        if requires and _local.grad_enabled:
+        if True in needs and _local.grad_enabled:
             t.requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
-            ctx._edges = edges = tuple(edges)
-            ctx.needs_input_grad = tuple([e is not None for e in edges])
+            ctx.needs_input_grad = needs
             ctx._seq = next(_sequence)
-            if ctx.saved_tensors:
-                ctx._versions = (versions, arrays)
-            else:
-                ctx._versions = None
+            ctx._versions = (versions, arrays) if ctx.saved_tensors else None
             if _anomaly[0]:
                 ctx._created_at = _user_frame()
         else:
@@ -274,11 +283,13 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
         _accumulate(root, grad)
         return
     anomaly = _anomaly[0]
-    grads = {id(node): grad}
-    heap = [(-node._seq, id(node), node)]
+    grads = {node._seq: grad}
+    heap = [-node._seq]
+    nodes = {node._seq: node}
     while heap:
-        node = heappop(heap)[2]
-        g = grads.pop(id(node))
+        seq = -heappop(heap)
+        node = nodes.pop(seq)
+        g = grads.pop(seq)
         if node.saved_tensors is None:  # freed by an earlier backward()
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through {node.op_name()}): its "
@@ -289,19 +300,22 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             if out is not None:
                 _accumulate(out, g.copy())
         if node._versions is not None:
-            _check_versions(node)
+            versions, arrays = node._versions
+            for inp, v, arr in zip(node.inputs, versions, arrays):
+                if v >= 0 and inp._version != v and any(s is arr for s in node.saved_tensors):
+                    _version_error(node, inp, v)
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         if not retain_graph:
             node.saved_tensors = None
-        inputs = node._edges
+        inputs = node.inputs
         if len(in_grads) != len(inputs):
             raise RuntimeError(f"{node.op_name()}.backward returned {len(in_grads)} gradients for "
                                f"{len(inputs)} inputs; return one per positional input of forward")
         prev = None
-        for inp, gi in zip(inputs, in_grads):
-            if inp is None or gi is None:
+        for inp, need, gi in zip(inputs, node.needs_input_grad, in_grads):
+            if gi is None or not need:
                 continue
             if type(gi) is not np.ndarray:
                 gi = np.asarray(gi)
@@ -319,12 +333,13 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             if fn is None:
                 _accumulate(inp, gi)
             else:
-                key = id(fn)
+                key = fn._seq
                 if key in grads:
                     grads[key] = grads[key] + gi
                 else:
                     grads[key] = gi
-                    heappush(heap, (-fn._seq, key, fn))
+                    nodes[key] = fn
+                    heappush(heap, -key)
 
 
 def _fit_shape(gi: np.ndarray, shape: tuple, node: Function) -> np.ndarray:
@@ -343,17 +358,13 @@ def _accumulate(t: "Tensor", g: np.ndarray) -> None:
         t.grad = t.grad + g
 
 
-def _check_versions(node: Function) -> None:
-    """Raise if an input whose array ``forward`` saved was changed in place (its version moved on)."""
-    versions, arrays = node._versions
-    for inp, v, arr in zip(node.inputs, versions, arrays):
-        if v >= 0 and inp._version != v and any(s is arr for s in node.saved_tensors):
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: an input of {node.op_name()} (shape {inp.shape}) is at version "
-                f"{inp._version}; expected version {v} instead. Do not change a tensor in place (an "
-                f"optimizer step, .data assignment, add_/mul_/…) between its use in forward and "
-                f"backward().")
+def _version_error(node: Function, inp: "Tensor", v: int) -> None:
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: an input of {node.op_name()} (shape {inp.shape}) is at version "
+        f"{inp._version}; expected version {v} instead. Do not change a tensor in place (an "
+        f"optimizer step, .data assignment, add_/mul_/…) between its use in forward and "
+        f"backward().")
 
 
 def retain_grad_of(t: "Tensor") -> None:

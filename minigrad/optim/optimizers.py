@@ -42,6 +42,15 @@ def _check_range(owner: str, name: str, value: Any, low: float, high: float | No
     return v
 
 
+def _buffer(state: dict, key: str, p: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """``state[key]``, created on first use as an array like ``p`` filled with ``fill``
+    (not ``setdefault``, which would allocate a new array on every step)."""
+    buf = state.get(key)
+    if buf is None:
+        buf = state[key] = np.full_like(p, fill)
+    return buf
+
+
 class Optimizer:
     """Base class: holds the parameters, their per-parameter state, ``lr`` and ``weight_decay``.
 
@@ -307,7 +316,7 @@ class Momentum(Optimizer):
         self.beta = _check_range("Momentum", "beta", self.beta, 0.0, 1.0)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        m = state.setdefault("m", np.zeros_like(p))
+        m = _buffer(state, "m", p)
         m *= self.beta
         m += (1 - self.beta) * g
         p -= self.lr * m
@@ -342,7 +351,7 @@ class Adagrad(Optimizer):
                                                       self.initial_accumulator_value, 0.0)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        s = state.setdefault("sum", np.full_like(p, self.initial_accumulator_value))
+        s = _buffer(state, "sum", p, self.initial_accumulator_value)
         s += g * g
         p -= self.lr * g / (np.sqrt(s) + self.eps)
 
@@ -374,7 +383,7 @@ class RMSProp(Optimizer):
         self.eps = _check_range("RMSProp", "eps", self.eps, 0.0)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        v = state.setdefault("v", np.zeros_like(p))
+        v = _buffer(state, "v", p)
         v *= self.rho
         v += (1 - self.rho) * g * g
         p -= self.lr * g / (np.sqrt(v) + self.eps)
@@ -414,8 +423,8 @@ class Adam(Optimizer):
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.betas
         t = state["step"]
-        m = state.setdefault("m", np.zeros_like(p))
-        v = state.setdefault("v", np.zeros_like(p))
+        m = _buffer(state, "m", p)
+        v = _buffer(state, "v", p)
         m *= b1
         m += (1 - b1) * g
         v *= b2
