@@ -140,6 +140,12 @@ CASES = [
            lambda data: [s := data.draw(small_shapes, label="shape"), s]),
     OpCase("getitem_slice", lambda x: x[1:, ..., ::2], lambda x: x[1:, ..., ::2], at_least_2d),
     OpCase("getitem_repeated", lambda x: x[[0, 0, -1, 0]], lambda x: x[[0, 0, -1, 0]], at_least_1d),
+    OpCase("affine", mg.nn.functional.affine, lambda x, w, b: x @ w + b,
+           lambda data: [(data.draw(st.integers(1, 4), label="n"), k := data.draw(st.integers(1, 4), label="in")),
+                         (k, u := data.draw(st.integers(1, 4), label="units")), (u,)]),
+    OpCase("mse_loss", mg.nn.functional.mse_loss, lambda p, t, reduction: {"mean": np.mean, "sum": np.sum,
+           "none": lambda a: a}[reduction]((p - t) ** 2), lambda data: [s := data.draw(small_shapes), s],
+           kwargs=lambda data, s: {"reduction": data.draw(st.sampled_from(["mean", "sum", "none"]))}),
     OpCase("getitem_mask", lambda x: x[x.data > 0], lambda x: x[x > 0],
            elements=floats(away_from=(0,))),
 ]

@@ -19,10 +19,48 @@ from ..tensor import Tensor
 
 __all__ = [
     "get_activation", "ACTIVATIONS", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "elu",
-    "softplus", "hardtanh", "softsign", "linear", "dropout",
+    "softplus", "hardtanh", "softsign", "linear", "dropout", "affine", "Affine", "MSE",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "nll_loss", "CrossEntropy",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# the Dense layer's pre-activation, as one node
+
+
+class Affine(Function):
+    """y = x @ weight + bias (one graph node, as PyTorch's addmm);  dx = g·weightᵀ,  dweight = xᵀ·g,
+    dbias = Σ g over the batch axes.  x: (..., in), weight: (in, units), bias: (units,) or None."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[0]:
+            raise ValueError(f"affine: shapes {x.shape} and {weight.shape} are not aligned: x must end with "
+                             f"weight.shape[0] = {weight.shape[0] if weight.ndim else '?'} features")
+        ctx.save_for_backward(x, weight)
+        y = x @ weight
+        if bias is not None:
+            if bias.dtype == y.dtype:
+                y += bias  # in place on the fresh product: one array less
+            else:
+                y = y + bias
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad
+        g2 = grad.reshape(-1, grad.shape[-1])  # batch axes flattened: (batch, units)
+        gx = grad @ w.T if nx else None
+        gw = x.reshape(-1, x.shape[-1]).T @ g2 if nw else None
+        gb = g2.sum(axis=0) if nb else None
+        return gx, gw, gb
+
+
+def affine(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight + bias`` as a single op (what ``Dense`` computes before its activation)."""
+    return Affine.apply(x if isinstance(x, Tensor) else Tensor(x), weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,11 +172,34 @@ def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
 # regression losses
 
 
+class MSE(Function):
+    """loss = (p - t)², averaged ("mean"), added ("sum") or kept ("none");  dp = 2(p - t)·g (/ n for
+    "mean"),  dt = -dp. One node instead of sub, mul and mean."""
+
+    @staticmethod
+    def forward(ctx, pred, target, reduction="mean"):
+        d = pred - target
+        ctx.save_for_backward(d)
+        ctx.reduction = reduction
+        if reduction == "none":
+            return d * d
+        total = np.vdot(d, d) if d.ndim <= 1 else (d * d).sum()
+        if reduction == "sum":
+            return np.asarray(total, dtype=d.dtype)
+        return np.asarray(total / d.size if d.size else np.nan, dtype=d.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        scale = 2.0 / d.size if ctx.reduction == "mean" else 2.0
+        gp = d * (grad * scale)
+        return gp, (-gp if ctx.needs_input_grad[1] else None)
+
+
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error: ``mean((pred - target)²)``."""
+    """Mean squared error: ``mean((pred - target)²)`` (one graph node, ``MSE``)."""
     pred, target = _pair("mse_loss", pred, target, reduction)
-    d = pred - target
-    return _reduce(d * d, reduction)
+    return MSE.apply(pred, target, reduction=reduction)
 
 
 def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:

@@ -204,10 +204,7 @@ class Dense(Module):
         if x.ndim == 0 or x.shape[-1] != self.input_dim:
             raise ValueError(f"Dense(units={self.units}) expects inputs whose last dimension is "
                              f"{self.input_dim}; received an input of shape {x.shape}")
-        y = x @ self.weight
-        if self.bias is not None:
-            y = y + self.bias
-        return self.activation(y)
+        return self.activation(F.affine(x, self.weight, self.bias))
 
     def _build_from_state(self, prefix: str, state: dict) -> None:
         w = state.get(prefix + "weight")
