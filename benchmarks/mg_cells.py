@@ -26,21 +26,18 @@ def _sgd(params: list, lr: float) -> None:
 
 
 def w1_xor(dtype=np.float32):
-    W1, b1, W2, b2 = params = _params(data.xor_params(dtype))
+    """One SGD step on one XOR row, written the way a user writes it: Dense layers, mse_loss, optim.SGD."""
+    model, opt, mse = _xor_model(dtype)
     xs, ys = data.xor_rows(dtype)
     xs, ys = [mg.Tensor(x) for x in xs], [mg.Tensor(y) for y in ys]
-    lr = data.W1_LR
     i = [0]
 
     def step():
         k = i[0] = (i[0] + 1) & 3
-        h = (xs[k] @ W1 + b1).sigmoid()
-        out = (h @ W2 + b2).sigmoid()
-        loss = ((out - ys[k]) ** 2).mean()
-        for p in params:
-            p.grad = None
+        loss = mse(model(xs[k]), ys[k])
+        opt.zero_grad()
         loss.backward()
-        _sgd(params, lr)
+        opt.step()
         return loss
 
     return step

@@ -197,7 +197,7 @@ class Tensor:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs: backward() on "
                                    f"a tensor of shape {self.shape} needs a gradient, e.g. "
                                    f"y.backward(grad=np.ones({self.shape}))")
-            seed = np.ones_like(self._data)
+            seed = np.ones(self._data.shape, dtype=self._data.dtype)
         else:
             seed = np.array(_to_array(grad, self._data.dtype))  # a private copy
             if seed.shape != self._data.shape:
