@@ -48,19 +48,24 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y²"""
+    """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y²
+
+    Division by zero gives ±inf or NaN silently, as in PyTorch (``mg.detect_anomaly()`` finds it).
+    """
 
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x / y
+        with np.errstate(all="ignore"):
+            return x / y
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        gx = grad / y if nx else None
-        gy = -grad * x / (y * y) if ny else None
+        with np.errstate(all="ignore"):
+            gx = grad / y if nx else None
+            gy = -grad * x / (y * y) if ny else None
         return gx, gy
 
 
@@ -69,7 +74,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        out = x ** y
+        with np.errstate(all="ignore"):  # (-1) ** 0.5 is NaN, 0 ** -1 is inf: silently, as in PyTorch
+            out = x ** y
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -77,12 +83,9 @@ class Pow(Function):
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        gx = grad * y * x ** (y - 1) if nx else None
-        if ny:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gy = grad * out * np.log(np.where(x > 0, x, 1))  # log x; 0 where x <= 0 (no real derivative)
-        else:
-            gy = None
+        with np.errstate(all="ignore"):
+            gx = grad * y * x ** (y - 1) if nx else None
+            gy = grad * out * np.log(np.where(x > 0, x, 1)) if ny else None  # 0 where x <= 0 (no real derivative)
         return gx, gy
 
 
@@ -107,6 +110,8 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if type(x) is not np.ndarray or type(y) is not np.ndarray:  # a Python number: t @ 2.0
+            x, y = np.asarray(x), np.asarray(y)
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape}: both operands need at least one "
                              f"dimension (use * for scalars)")
@@ -141,10 +146,17 @@ class MatMul(Function):
 
 
 def _operands(a: Any, b: Any) -> tuple:
-    """Turn the non-Tensor one of two operands into an array of the other's dtype (see Tensor._operand)."""
+    """Turn the non-Tensor one of two operands into an array of the other's dtype (see Tensor._operand).
+    With no Tensor at all, the one that is not a Python number becomes one first, so a Python number
+    never upcasts a float16/float32 array (``mg.sub(2.0, np.float16_array)`` stays float16)."""
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
-            a, b = Tensor(a), Tensor(b)
+            if type(a) in _PY_SCALARS and type(b) not in _PY_SCALARS:
+                b = Tensor(b)
+                a = b._operand(a)
+            else:
+                a = Tensor(a)
+                b = a._operand(b)
         else:
             a = b._operand(a)
     elif not isinstance(b, Tensor):
@@ -186,4 +198,4 @@ def matmul(a: Any, b: Any) -> Tensor:
     return MatMul.apply(*_operands(a, b))
 
 
-from ..tensor import Tensor  # noqa: E402
+from ..tensor import _PY_SCALARS, Tensor  # noqa: E402

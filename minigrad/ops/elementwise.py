@@ -15,43 +15,50 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x)
+        with np.errstate(over="ignore"):  # exp(1000) is inf, silently (mg.detect_anomaly() reports it)
+            y = np.exp(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * y
+        with np.errstate(all="ignore"):  # 0 · inf
+            return grad * y
 
 
 class Log(Function):
-    """y = ln x;  dy/dx = 1/x"""
+    """y = ln x;  dy/dx = 1/x.  log 0 = -inf and log of a negative number = NaN, without a warning
+    (as in PyTorch); ``mg.detect_anomaly()`` turns them into errors that name the op."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / x
+        with np.errstate(all="ignore"):
+            return grad / x
 
 
 class Sqrt(Function):
-    """y = √x;  dy/dx = 1/(2√x)"""
+    """y = √x;  dy/dx = 1/(2√x).  √(negative) = NaN and the slope at 0 is inf, without a warning."""
 
     @staticmethod
     def forward(ctx, x):
-        y = np.sqrt(x)
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad / (2 * y)
+        with np.errstate(all="ignore"):
+            return grad / (2 * y)
 
 
 class Abs(Function):
@@ -122,7 +129,10 @@ class LeakyReLU(Function):
     def forward(ctx, x, alpha=0.01):
         ctx.save_for_backward(x)
         ctx.alpha = alpha
-        return np.where(x > 0, x, x * np.asarray(alpha, dtype=x.dtype))
+        a = np.asarray(alpha, dtype=x.dtype)
+        if a == 0:  # plain relu (alpha may round to 0 in x's dtype); x * 0 would be NaN, and warn, at ±inf
+            return np.maximum(x, 0)
+        return np.where(x > 0, x, x * a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -152,7 +162,8 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # logaddexp(0, NaN) warns; the answer is NaN all the same
+            return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,18 +172,23 @@ class Softplus(Function):
 
 
 class Softsign(Function):
-    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)²"""
+    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)²  (softsign(±inf) = ±1, its limit)"""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x / (1 + np.abs(x))
+        with np.errstate(invalid="ignore"):
+            y = x / (1 + np.abs(x))
+        if not np.isfinite(y).all():  # inf / inf: put the limit back (NaN inputs stay NaN)
+            y = np.where(np.isinf(x), np.sign(x), y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         d = 1 + np.abs(x)
-        return grad / (d * d)
+        with np.errstate(over="ignore"):  # (1 + |x|)² overflows to inf for huge x: the slope is 0
+            return grad / (d * d)
 
 
 class Clip(Function):
@@ -259,20 +275,34 @@ def softsign(x: Any) -> Tensor: return Softsign.apply(_t(x))
 
 
 def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
+    if type(alpha) is not float:
+        alpha = float_arg("leaky_relu", "alpha", alpha)
     return LeakyReLU.apply(_t(x), alpha=alpha)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    if type(alpha) is not float:
+        alpha = float_arg("elu", "alpha", alpha)
     return ELU.apply(_t(x), alpha=alpha)
+
+
+def _bounds(op: str, lo: Any, hi: Any) -> tuple:
+    lo = float_arg(op, "min", lo, allow_none=True)
+    hi = float_arg(op, "max", hi, allow_none=True)
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"{op}: min must not exceed max; received min={lo}, max={hi}")
+    return lo, hi
 
 
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
     """Clamp to [min, max]; either bound may be None."""
+    min, max = _bounds("clip", min, max)
     return Clip.apply(_t(x), min=min, max=max)
 
 
 def hardtanh(x: Any, min: float = -1.0, max: float = 1.0) -> Tensor:
     """clip(x, min, max) with the bounds of tanh by default (same op, same gradient)."""
+    min, max = _bounds("hardtanh", min, max)
     return Clip.apply(_t(x), min=min, max=max)
 
 
@@ -285,11 +315,22 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise choice: ``a`` where ``cond`` is true, else ``b`` (all three broadcast)."""
+    """Elementwise choice: ``a`` where ``cond`` is true, else ``b`` (all three broadcast).
+
+    ``cond`` is a boolean (or numeric: non-zero is true) array, list or Tensor."""
     a, b = _operands(a, b)
-    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if isinstance(cond, Tensor):
+        c = cond._data
+    elif isinstance(cond, np.ndarray) and cond.dtype.kind in "biuf":
+        c = cond
+    else:  # lists and the like: the Tensor conversion's checks and messages, then bool
+        try:
+            c = Tensor(cond, dtype=np.bool_)._data
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"where: cond must be boolean (e.g. x > 0) or numeric: {exc}") from None
     return Where.apply(c, a, b)
 
 
 from ..tensor import Tensor  # noqa: E402
+from ._checks import float_arg  # noqa: E402
 from .arithmetic import _operands  # noqa: E402

@@ -16,17 +16,21 @@ from ..autograd import Function
 
 
 def _axes(axis: Any, ndim: int, op: str) -> tuple:
-    """Normalise ``axis`` to a sorted tuple of non-negative ints, with a clear error when out of range."""
+    """Normalise ``axis`` to a sorted tuple of non-negative ints, with a clear error when out of range.
+
+    As in NumPy, a 0-d tensor accepts ``axis=0`` or ``axis=-1`` (there is nothing to reduce)."""
     if axis is None:
         return tuple(range(ndim))
+    if ndim == 0 and type(axis) is int and axis in (0, -1):
+        return ()
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; received axis={axis!r}")
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % builtins.max(ndim, 1))
+        out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in axis={axis!r}")
     return tuple(sorted(out))
@@ -85,15 +89,17 @@ class Var(Function):
         n = math.prod([x.shape[a] for a in ctx.axes])
         if n - ddof <= 0:
             raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} elements")
-        d = x - x.mean(axis=ctx.axes, keepdims=True)
-        ctx.save_for_backward(d)
-        ctx.keepdims, ctx.denom = keepdims, x.dtype.type(n - ddof)
-        return (d * d).sum(axis=ctx.axes, keepdims=keepdims) / ctx.denom
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, as np.var gives
+            d = x - x.mean(axis=ctx.axes, keepdims=True)
+            ctx.save_for_backward(d)
+            ctx.keepdims, ctx.denom = keepdims, x.dtype.type(n - ddof)
+            return (d * d).sum(axis=ctx.axes, keepdims=keepdims) / ctx.denom
 
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
-        return _expand(grad, ctx.axes, ctx.keepdims) * d * (2 / ctx.denom)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _expand(grad, ctx.axes, ctx.keepdims) * d * (2 / ctx.denom)
 
 
 class _Extreme(Function):
@@ -114,7 +120,8 @@ class _Extreme(Function):
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
-        share = mask / mask.sum(axis=ctx.axes, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a NaN slice has no maximum to route to: its gradient is NaN
+            share = mask / mask.sum(axis=ctx.axes, keepdims=True)
         return _expand(grad, ctx.axes, ctx.keepdims) * share
 
 
@@ -142,7 +149,8 @@ def _stable_lse(x: np.ndarray, axes: tuple) -> np.ndarray:
     """log Σ exp x over ``axes`` (keepdims), shifted by the max so nothing overflows."""
     m = np.max(x, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: no shift
-    return m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # log 0 = -inf for all -inf slices
+        return m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
 
 
 class LogSumExp(Function):
@@ -159,7 +167,8 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         x, lse = ctx.saved_tensors
-        return _expand(grad, ctx.axes, ctx.keepdims) * np.exp(x - lse)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where the input held inf
+            return _expand(grad, ctx.axes, ctx.keepdims) * np.exp(x - lse)
 
 
 class Softmax(Function):
@@ -168,8 +177,9 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = _axes(axis, x.ndim, "softmax")
-        e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
-        s = e / e.sum(axis=ctx.axis, keepdims=True)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where a logit is inf: NaN, as in PyTorch
+            e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
+            s = e / e.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(s)
         return s
 
@@ -186,7 +196,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = _axes(axis, x.ndim, "log_softmax")
-        y = x - _stable_lse(x, ctx.axis)
+        with np.errstate(invalid="ignore", over="ignore"):
+            y = x - _stable_lse(x, ctx.axis)
         ctx.save_for_backward(y)
         return y
 
@@ -204,34 +215,40 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _kd(op: str, keepdims: Any) -> bool:
+    return keepdims if type(keepdims) is bool else bool_arg(op, "keepdims", keepdims)
+
+
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (None = all)."""
-    return Sum.apply(_t(x), axis=axis, keepdims=keepdims)
+    return Sum.apply(_t(x), axis=axis, keepdims=_kd("sum", keepdims))
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (None = all)."""
-    return Mean.apply(_t(x), axis=axis, keepdims=keepdims)
+    """Mean over ``axis`` (None = all); the mean of zero elements is NaN (as in NumPy, without its warning)."""
+    return Mean.apply(_t(x), axis=axis, keepdims=_kd("mean", keepdims))
 
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance over ``axis``; ``ddof=0`` is the biased (population) variance, as in numpy."""
-    return Var.apply(_t(x), axis=axis, ddof=ddof, keepdims=keepdims)
+    if type(ddof) is not int and not isinstance(ddof, float):
+        ddof = int_arg("var", "ddof", ddof)
+    return Var.apply(_t(x), axis=axis, ddof=ddof, keepdims=_kd("var", keepdims))
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``; ties share the gradient evenly."""
-    return Max.apply(_t(x), axis=axis, keepdims=keepdims)
+    return Max.apply(_t(x), axis=axis, keepdims=_kd("max", keepdims))
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Minimum over ``axis``; ties share the gradient evenly."""
-    return Min.apply(_t(x), axis=axis, keepdims=keepdims)
+    return Min.apply(_t(x), axis=axis, keepdims=_kd("min", keepdims))
 
 
 def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Tensor:
     """log Σ exp(x) over ``axis``, computed without overflow."""
-    return LogSumExp.apply(_t(x), axis=axis, keepdims=keepdims)
+    return LogSumExp.apply(_t(x), axis=axis, keepdims=_kd("logsumexp", keepdims))
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -244,16 +261,25 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return LogSoftmax.apply(_t(x), axis=axis)
 
 
-def argmax(x: Any, axis: int | None = None) -> Tensor:
-    """Index of the maximum (non-differentiable; an int64 tensor)."""
-    out = np.argmax(_t(x)._data, axis=axis)
+def _arg_extreme(op: str, fn: Any, x: Any, axis: Any) -> Tensor:
+    data = _t(x)._data
+    if axis is not None and not (data.ndim == 0 and type(axis) is int and axis in (0, -1)):
+        axis = axis_in_range(op, "axis", axis, data.ndim)
+    if data.size == 0:
+        raise ValueError(f"{op}: a zero-size tensor of shape {data.shape} has no {op[3:]}imum")
+    out = fn(data, axis=axis)
     return Tensor(out, dtype=out.dtype)
+
+
+def argmax(x: Any, axis: int | None = None) -> Tensor:
+    """Index of the maximum (non-differentiable; an int64 tensor). ``axis=None``: of the flattened tensor."""
+    return _arg_extreme("argmax", np.argmax, x, axis)
 
 
 def argmin(x: Any, axis: int | None = None) -> Tensor:
-    """Index of the minimum (non-differentiable; an int64 tensor)."""
-    out = np.argmin(_t(x)._data, axis=axis)
-    return Tensor(out, dtype=out.dtype)
+    """Index of the minimum (non-differentiable; an int64 tensor). ``axis=None``: of the flattened tensor."""
+    return _arg_extreme("argmin", np.argmin, x, axis)
 
 
 from ..tensor import Tensor  # noqa: E402
+from ._checks import axis_in_range, bool_arg, int_arg  # noqa: E402

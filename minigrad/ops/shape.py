@@ -35,7 +35,8 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes=None):
-        if axes is not None and sorted(int(a) % builtins.max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        if axes is not None and sorted(a % x.ndim if -x.ndim <= a < x.ndim else a - 2 * x.ndim - 1
+                                       for a in axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
                              f"of a tensor of shape {x.shape}")
         ctx.axes = axes
@@ -53,9 +54,10 @@ class Concatenate(Function):
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
+        out = np.concatenate(xs, axis=axis)  # NumPy checks the shapes and the axis
         ctx.axis = axis
         ctx.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
-        return np.concatenate(xs, axis=axis)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -83,7 +85,7 @@ class GetItem(Function):
         ctx.idx, ctx.shape, ctx.dtype = idx, x.shape, x.dtype
         try:
             return x[idx]
-        except IndexError as exc:
+        except (IndexError, TypeError) as exc:
             raise ValueError(f"index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
 
     @staticmethod
@@ -101,75 +103,100 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+class TensorIndexError(IndexError, ValueError):
+    """An integer index out of range: an ``IndexError`` (so ``for row in t`` and ``a, b = t`` stop where
+    Python expects) that is also a ``ValueError``, like the other errors of bad arguments."""
+
+
+def _int_tuple(op: str, name: str, values: Sequence[Any]) -> tuple:
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values):
+        raise TypeError(f"{op}: {name} must be integers; received {name}={tuple(values)!r}")
+    return tuple(int(v) for v in values)
+
+
 def reshape(x: Any, *shape: Any) -> Tensor:
     """Same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one axis may be -1."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return Reshape.apply(_t(x), shape=shape)
+    return Reshape.apply(_t(x), shape=_int_tuple("reshape", "shape", shape))
 
 
 def transpose(x: Any, *axes: Any) -> Tensor:
     """Permute axes (reverse them when none are given), like ``numpy.transpose``."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    return Transpose.apply(_t(x), axes=axes or None)
+    if len(axes) == 1 and axes[0] is None:
+        axes = ()
+    return Transpose.apply(_t(x), axes=_int_tuple("transpose", "axes", axes) or None)
 
 
 def flatten(x: Any, start_dim: int = 0) -> Tensor:
-    """Merge axes ``start_dim`` … last into one: (N, C, H, W) with start_dim=1 -> (N, C·H·W)."""
+    """Merge axes ``start_dim`` … last into one: (N, C, H, W) with start_dim=1 -> (N, C·H·W).
+    A 0-d tensor becomes shape (1,) (``start_dim`` 0 or -1)."""
     x = _t(x)
     if x.ndim == 0:
+        axis_in_range("flatten", "start_dim", start_dim, 1)
         return reshape(x, 1)
-    if not -x.ndim <= start_dim < x.ndim:
-        raise ValueError(f"flatten: start_dim={start_dim} is out of range for a tensor of shape {x.shape}")
-    start = start_dim % x.ndim
+    start = axis_in_range("flatten", "start_dim", start_dim, x.ndim)
     return reshape(x, x.shape[:start] + (-1,) if x.size else x.shape[:start] + (int(np.prod(x.shape[start:])),))
 
 
 def expand_dims(x: Any, axis: int) -> Tensor:
-    """Insert an axis of size 1 at ``axis``."""
+    """Insert an axis of size 1 at ``axis`` (-ndim-1 … ndim, as in NumPy)."""
     x = _t(x)
-    return reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
+    a = axis_in_range("expand_dims", "axis", axis, x.ndim + 1)
+    return reshape(x, x.shape[:a] + (1,) + x.shape[a:])
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
-    """Remove axes of size 1 (only ``axis`` when given; it must have size 1)."""
+    """Remove axes of size 1 (only ``axis`` when given, an int or a tuple; each must have size 1)."""
     x = _t(x)
-    try:
-        shape = np.squeeze(np.empty(x.shape, dtype=bool), axis).shape
-    except ValueError:
-        raise ValueError(f"squeeze: axis {axis} of a tensor of shape {x.shape} does not have size 1") from None
-    return reshape(x, shape)
-
-
-def _check_join(ts: Sequence[Tensor], op: str) -> None:
-    if len(ts) == 0:
-        raise ValueError(f"{op} needs at least one tensor")
+    if axis is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    if x.ndim == 0 and type(axis) is int and axis in (0, -1):  # NumPy's rule for 0-d arrays
+        return reshape(x, ())
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = [axis_in_range("squeeze", "axis", a, x.ndim) for a in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"squeeze: repeated axis in axis={axis!r}")
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} of a tensor of shape {x.shape} does not have size 1")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 def concatenate(ts: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; shapes must match except along ``axis``."""
-    ts = [_t(t) for t in ts]
-    _check_join(ts, "concatenate")
+    ts = tensor_list("concatenate", ts)
+    if ts[0].ndim == 0:
+        raise ValueError("concatenate: 0-d tensors cannot be concatenated (use mg.stack to make a new axis)")
+    axis = axis_in_range("concatenate", "axis", axis, ts[0].ndim)
     return Concatenate.apply(*ts, axis=axis)
 
 
 def stack(ts: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    ts = [_t(t) for t in ts]
-    _check_join(ts, "stack")
+    ts = tensor_list("stack", ts)
+    axis = axis_in_range("stack", "axis", axis, ts[0].ndim + 1)
     return Stack.apply(*ts, axis=axis)
 
 
 def getitem(x: Tensor, idx: Any) -> Tensor:
-    """``x[idx]``: Tensors inside ``idx`` are used as index arrays."""
+    """``x[idx]``: Tensors inside ``idx`` are used as index arrays. An integer out of range raises
+    ``TensorIndexError`` (an ``IndexError`` and a ``ValueError``), so iteration over a tensor stops."""
     if isinstance(idx, Tensor):
         idx = idx._data
     elif isinstance(idx, tuple):
         idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
     elif isinstance(idx, list):
         idx = np.asarray(idx)
+    elif type(idx) is int:
+        n = x.shape[0] if x.ndim else 0
+        if not -n <= idx < n:
+            raise TensorIndexError(f"index {idx} is out of range for axis 0 of a tensor of shape {x.shape}"
+                                   if x.ndim else "a 0-d tensor cannot be indexed with an integer")
     return GetItem.apply(x, idx=idx)
 
 
 from ..tensor import Tensor  # noqa: E402
+from ._checks import axis_in_range, tensor_list  # noqa: E402
