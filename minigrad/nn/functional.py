@@ -115,6 +115,9 @@ def dropout(x: Tensor, rate: float = 0.5, training: bool = True, rng: np.random.
     if not training or rate == 0:
         return x
     x = _as_tensor(x)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"dropout: rng must be a numpy Generator (np.random.default_rng(seed)) or None; "
+                        f"received rng={rng!r}")
     gen = rng if rng is not None else default_rng()
     keep = gen.random(x.shape) >= rate
     scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
@@ -280,11 +283,14 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, z, y, index=False, reduction="mean"):
-        shift = z - z.max(axis=-1, keepdims=True)
-        logp = shift - np.log(np.exp(shift).sum(axis=-1, keepdims=True))
-        if index:
-            y = _one_hot(y, z.shape[-1], z.dtype)
-        losses = -(y * logp).sum(axis=-1)
+        with np.errstate(all="ignore"):  # a +inf logit gives NaN (inf - inf) silently, as in PyTorch
+            shift = z - z.max(axis=-1, keepdims=True)
+            logp = shift - np.log(np.exp(shift).sum(axis=-1, keepdims=True))
+            if index:  # pick the target's log-probability (a -inf logit elsewhere is no NaN)
+                losses = -np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
+                y = _one_hot(y, z.shape[-1], z.dtype)
+            else:  # 0 · log 0 = 0: classes with zero target weight do not count
+                losses = -np.where(y == 0, 0, y * logp).sum(axis=-1)
         ctx.save_for_backward(logp, y)
         ctx.reduction, ctx.n, ctx.index = reduction, losses.size, index
         if reduction == "mean":

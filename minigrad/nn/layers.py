@@ -147,11 +147,15 @@ class Dense(Module):
             if self.input_dim is not None and dims[-1] != self.input_dim:
                 raise ValueError(f"Dense: input_dim={self.input_dim} and input_shape={input_shape!r} disagree")
             self.input_dim = dims[-1]
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise TypeError(f"Dense: expected `use_bias` to be True or False; Received: use_bias={use_bias!r}")
         self.use_bias = bool(use_bias)
         self._init = get_initializer(kernel_initializer)
         self._init_name = kernel_initializer if isinstance(kernel_initializer, str) else "custom"
-        if rng is not None and not isinstance(rng, (np.random.Generator, Integral)):
+        if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (np.random.Generator, Integral))):
             raise TypeError(f"Dense: rng must be a numpy Generator, an int seed or None; Received: rng={rng!r}")
+        if isinstance(rng, Integral) and rng < 0:
+            raise ValueError(f"Dense: an int seed for rng must be >= 0; Received: rng={rng!r}")
         self._rng = np.random.default_rng(rng) if isinstance(rng, Integral) else rng
         self.built = False
         if self.input_dim is not None:
@@ -259,7 +263,9 @@ class Softmax(_ShapePreserving):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        self.axis = axis
+        if isinstance(axis, bool) or not isinstance(axis, Integral):
+            raise TypeError(f"Softmax: expected `axis` to be an integer; Received: axis={axis!r}")
+        self.axis = int(axis)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.softmax(x, axis=self.axis)

@@ -248,12 +248,21 @@ class Module:
                     targets.setdefault(f"{prefix}.{n}" if prefix else n, (m, n, v))
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        mismatched = []
+        mismatched, not_numeric = [], []
         for k, (_, _, v) in targets.items():
-            if k in state and np.shape(_array(state[k])) != np.shape(v):
-                mismatched.append(f"{k}: checkpoint shape {np.shape(_array(state[k]))}, "
-                                  f"model shape {np.shape(v)}")
+            if k not in state:
+                continue
+            try:
+                arr = _array(state[k])
+            except ValueError:  # a ragged list
+                arr = np.empty(0, dtype=object)
+            if arr.dtype.kind not in "biuf":
+                not_numeric.append(f"{k} ({type(state[k]).__name__}{', dtype ' + str(arr.dtype) if arr.ndim else ''})")
+            elif arr.shape != np.shape(v):
+                mismatched.append(f"{k}: checkpoint shape {arr.shape}, model shape {np.shape(v)}")
         problems = []
+        if not_numeric:
+            problems.append(f"not numeric arrays: {', '.join(not_numeric)}")
         if strict and missing:
             problems.append(f"missing key(s): {', '.join(missing)}")
         if strict and unexpected:

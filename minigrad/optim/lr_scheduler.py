@@ -104,6 +104,9 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1):
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers; received "
+                            f"milestones={milestones!r}")
         self.milestones = sorted(_check_epochs("MultiStepLR", "milestone", m, 0) for m in milestones)
         self.gamma = _check_range("MultiStepLR", "gamma", gamma, 0.0)
         super().__init__(optimizer)

@@ -14,6 +14,8 @@ Each class docstring says where Keras and lecture 04 differ.
 """
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -31,12 +33,15 @@ class _Default(float):
 
 
 def _check_range(owner: str, name: str, value: Any, low: float, high: float | None = None) -> float:
-    """``value`` as a float in ``[low, high)`` (``[low, inf)`` without ``high``), or a ValueError."""
+    """``value`` as a finite float in ``[low, high)`` (``[low, inf)`` without ``high``), else a
+    TypeError (not a real number: strings and bools too) or a ValueError (out of range, NaN, inf)."""
+    if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(value, (Real, np.ndarray)):
+        raise TypeError(f"{owner}: {name} must be a number; received {name}={value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{owner}: {name} must be a number; received {name}={value!r}") from None
-    if not (v >= low and (high is None or v < high)):  # `not` so that NaN fails too
+    if not (low <= v < math.inf and (high is None or v < high)):  # `not` so that NaN fails too
         bound = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
         raise ValueError(f"{owner}: {name} must be {bound}; received {name}={value!r}")
     return v
@@ -141,22 +146,31 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place (see the module docstring)."""
-        for i, p in enumerate(self._bound_params("step()")):
-            g = p.grad
-            if g is None:
-                continue
-            data = p._data
-            g = np.asarray(g, dtype=data.dtype)  # arithmetic stays in the parameter's dtype
-            if g.shape != data.shape:
-                raise ValueError(f"{type(self).__name__}.step(): params[{i}] has shape {data.shape} but its "
-                                 f"grad has shape {g.shape}")
-            if self.weight_decay:  # into a new array (p.grad is never changed); out= keeps 0-d an array
-                g = np.add(g, self.weight_decay * data, out=np.empty_like(data))
-            state = self.state[i]
-            state["step"] = state.get("step", 0) + 1
-            self.update(data, g, state)
-            p._version += 1
+        """Update every parameter that has a gradient, in place (see the module docstring).
+
+        Overflow to inf and NaN from inf gradients happen silently, as in PyTorch (``fit`` stops on a
+        non-finite loss); the ``errstate`` is entered once per step, not per parameter."""
+        params = self._bound_params("step()")
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, p in enumerate(params):
+                g = p.grad
+                if g is None:
+                    continue
+                data = p._data
+                try:
+                    g = np.asarray(g, dtype=data.dtype)  # arithmetic stays in the parameter's dtype
+                except (TypeError, ValueError):
+                    raise TypeError(f"{type(self).__name__}.step(): params[{i}].grad must be a numeric array; "
+                                    f"received {type(p.grad).__name__}: {p.grad!r:.60}") from None
+                if g.shape != data.shape:
+                    raise ValueError(f"{type(self).__name__}.step(): params[{i}] has shape {data.shape} but its "
+                                     f"grad has shape {g.shape}")
+                if self.weight_decay:  # into a new array (p.grad is never changed); out= keeps 0-d an array
+                    g = np.add(g, self.weight_decay * data, out=np.empty_like(data))
+                state = self.state[i]
+                state["step"] = state.get("step", 0) + 1
+                self.update(data, g, state)
+                p._version += 1
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         """Change ``p`` in place from gradient ``g``; ``state`` persists between steps. Do not modify ``g``."""
@@ -187,6 +201,9 @@ class Optimizer:
         anything; raises ValueError naming what does not match.
         """
         name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict expects the dict made by state_dict(); received "
+                            f"{type(state_dict).__name__}")
         sd = dict(state_dict)
         saved_type = str(sd.pop("optimizer", name))
         if saved_type != name:
@@ -224,7 +241,11 @@ class Optimizer:
         old = {h: getattr(self, h) for h in self.hyperparameters}
         try:
             for h, v in hyper.items():
-                setattr(self, h, _like(old[h], v))
+                try:
+                    setattr(self, h, _like(old[h], v))
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name}.load_state_dict: {h} must be like {old[h]!r}; received {h}={v!r}") \
+                        from None
             self._validate()
         except (TypeError, ValueError):
             for h, v in old.items():
@@ -271,6 +292,8 @@ class SGD(Optimizer):
                  nesterov: bool = False, weight_decay: float = 0.0, *, learning_rate: float | None = None):
         super().__init__(params, lr, weight_decay, learning_rate=learning_rate)
         self.momentum = momentum
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"SGD: nesterov must be True or False; received nesterov={nesterov!r}")
         self.nesterov = bool(nesterov)
         self._validate()
 
