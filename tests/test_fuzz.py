@@ -485,3 +485,400 @@ def test_op_gives_numpys_answer_or_a_clear_error(op: Op, data: st.DataObject):
             assert g is not None and g.shape == d.arg.shape and g.dtype == d.arg.dtype
             if not special and d.arg.dtype != np.float16:
                 assert np.all(np.isfinite(g)), f"non-finite gradient for finite inputs: {g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# layer constructors and layer calls
+
+
+@dataclass
+class Arg:
+    """Values for one constructor argument: ``valid`` ones must be accepted, ``invalid`` ones refused
+    with an error that names the argument (or quotes the value)."""
+
+    valid: list
+    invalid: list = field(default_factory=list)
+
+
+ACTIVATION = Arg([None, "linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "softplus",
+                  "hardtanh", "softsign", "ReLU", mg.tanh], ["relux", 5, [], ""])
+EPS = Arg([1e-5, 0.0, 1e-3], [-1.0, math.nan, "a", None])
+REDUCTION = Arg(["mean", "sum", "none"], ["avg", 5, None, "MEAN "])
+LAYERS: dict[Any, dict[str, Arg]] = {
+    nn.Dense: {"units": Arg([1, 2, 4, np.int64(3)], [0, -1, "3", 3.0, None, True]),
+               "activation": ACTIVATION,
+               "input_dim": Arg([None, 1, 3, 4], [0, "2", 2.5, -3]),
+               "use_bias": Arg([True, False], ["no", None, 1.5]),
+               "kernel_initializer": Arg(["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "normal",
+                                          "zeros", "ones"], ["x", 5, None]),
+               "rng": Arg([None, 0, 42, np.random.default_rng(0)], ["a", -1, 1.5, True])},
+    nn.Dropout: {"rate": Arg([0, 0.0, 0.3, 0.99], [1, 1.5, -0.1, math.nan, "a", None, [0.5]])},
+    nn.BatchNorm: {"num_features": Arg([None, 1, 3], [0, "3", 2.5, -2]),
+                   "momentum": Arg([0.0, 0.1, 1.0], [-0.1, 2, "a", math.nan, None]), "eps": EPS},
+    nn.LayerNorm: {"normalized_shape": Arg([1, 3, (3,), (2, 3), [2, 3]], [0, "a", (), (2, 0), None, 2.5, -1]),
+                   "eps": EPS},
+    nn.LeakyReLU: {"alpha": Arg([0.0, 0.01, 1.0, 2], [-1.0, "a", math.nan, None])},
+    nn.ELU: {"alpha": Arg([0.0, 1.0, 0.5], [-1.0, "a", math.nan, None])},
+    nn.Softmax: {"axis": Arg([-1, 0, 1], ["a", 1.5, None])},
+    nn.Activation: {"activation": ACTIVATION},
+    nn.ReLU: {}, nn.Sigmoid: {}, nn.Tanh: {}, nn.Identity: {}, nn.Flatten: {},
+}
+
+
+REQUIRED = {"units", "rate", "normalized_shape", "activation"}  # (Dense's activation has a default; giving
+# it always is harmless)
+
+
+def draw_kwargs(data: st.DataObject, spec: dict[str, Arg], label: str) -> tuple[dict, list]:
+    """Keyword arguments for ``spec``; each is valid, or now and then invalid. Returns (kwargs, the names
+    given invalid values)."""
+    kwargs, bad = {}, []
+    for name, arg in spec.items():
+        if arg.invalid and data.draw(st.integers(0, 4), label=f"{label} {name} bad?") == 0:
+            kwargs[name] = data.draw(st.sampled_from(arg.invalid), label=f"{label} {name}")
+            bad.append(name)
+        elif name in REQUIRED or data.draw(st.booleans(), label=f"{label} {name} given?"):
+            kwargs[name] = data.draw(st.sampled_from(arg.valid), label=f"{label} {name}")
+    return kwargs, bad
+
+
+def draw_array(data: st.DataObject, shape: tuple, label: str) -> tuple[np.ndarray, bool]:
+    """A float32/float64 array; now and then with NaN/inf/huge values (then ``special`` is True)."""
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]), label=f"{label} dtype")
+    special = data.draw(st.integers(0, 5), label=f"{label} special?") == 0
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        arr = data.draw(hnp.arrays(dtype, shape, elements=st.one_of(MODERATE, SPECIAL) if special else MODERATE),
+                        label=label)
+    return arr, special
+
+
+@pytest.mark.parametrize("cls", list(LAYERS), ids=[c.__name__ for c in LAYERS])
+@fuzz(60)
+@given(data=st.data())
+def test_layer_constructor_and_call_accept_valid_and_name_bad_arguments(cls: Any, data: st.DataObject):
+    kwargs, bad = draw_kwargs(data, LAYERS[cls], cls.__name__)
+    words = tuple(bad) + tuple(repr(kwargs[b])[:20] for b in bad)
+    status, layer = run(lambda: cls(**kwargs), words)
+    assert (status == "error") == bool(bad), f"{cls.__name__}({kwargs}) -> {status}: {layer}"
+    if status == "error":
+        return
+    if data.draw(st.booleans(), label="eval?"):
+        layer.eval()
+    # call it on an input that fits (mostly) or not: a clear error naming the shapes, or an output
+    ndim = data.draw(st.integers(1, 3), label="ndim")
+    shape = data.draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=0, max_side=4), label="shape")
+    for name in ("input_dim", "num_features"):
+        if kwargs.get(name) and data.draw(st.booleans(), label="fit the layer"):
+            shape = shape[:-1] + (kwargs[name],)
+    if "normalized_shape" in kwargs and data.draw(st.booleans(), label="fit the layer"):
+        ns = kwargs["normalized_shape"]
+        shape = shape[:1] + (tuple(ns) if isinstance(ns, (tuple, list)) else (ns,))
+    x, special = draw_array(data, shape, "x")
+    xt = mg.tensor(x, requires_grad=data.draw(st.booleans(), label="x requires_grad"))
+    status, out = run(lambda: layer(xt), (cls.__name__, "shape", "dimension", "input", str(shape), "sample",
+                                          "axis", "feature", "received"), hot_ok=special)
+    if status == "error":
+        assert not isinstance(out, FloatingPointError)
+        return
+    assert isinstance(out, mg.Tensor)
+    if cls is nn.Dense:
+        assert out.shape == shape[:-1] + (layer.units,)
+    elif cls is nn.Flatten:
+        assert out.shape == ((shape[0], int(np.prod(shape[1:]))) if len(shape) >= 1 else (1,))
+    else:
+        assert out.shape == shape
+    if cls in (nn.Dense, nn.Identity, nn.ReLU) and not special and layer.training is False or cls is nn.Identity:
+        pass  # values: the op tests and test_nn_layers.py check them
+    if out.requires_grad:
+        cot = np.ones(out.shape)
+        status, err = run(lambda: out.backward(cot, retain_graph=True), (), hot_ok=special)
+        assert status == "ok", err
+        for name, p in layer.named_parameters():
+            assert p.grad is not None and p.grad.shape == p.shape, name
+            if not special and x.size and kwargs.get("eps", 1) > 0:  # eps=0: x / √0 for constant inputs
+                assert np.all(np.isfinite(p.grad)), f"non-finite gradient of {name} for finite inputs"
+        if xt.requires_grad:
+            assert xt.grad.shape == xt.shape and xt.grad.dtype == xt.dtype
+
+
+@fuzz(100)
+@given(data=st.data())
+def test_sequential_of_random_layers_builds_or_names_the_layer_that_does_not_fit(data: st.DataObject):
+    n = data.draw(st.integers(1, 4), label="layers")
+    layers = []
+    for i in range(n):
+        kind = data.draw(st.sampled_from(["dense", "dense", "relu", "bn", "ln", "dropout", "garbage"]), label="kind")
+        if kind == "dense":
+            kw = {"units": data.draw(st.integers(1, 4), label="units")}
+            if i == 0 and data.draw(st.booleans(), label="input_dim?"):
+                kw["input_dim"] = data.draw(st.integers(1, 4), label="input_dim")
+            layers.append(nn.Dense(**kw, activation=data.draw(st.sampled_from([None, "relu", "tanh"]), label="a")))
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        elif kind == "bn":
+            layers.append(nn.BatchNorm(data.draw(st.one_of(st.none(), st.integers(1, 4)), label="bn features")))
+        elif kind == "ln":
+            layers.append(nn.LayerNorm(data.draw(st.integers(1, 4), label="ln shape")))
+        elif kind == "dropout":
+            layers.append(nn.Dropout(0.5))
+        else:
+            layers.append(data.draw(st.sampled_from([g.value for g in GARBAGE_DATA]), label="garbage layer"))
+    status, model = run(lambda: nn.Sequential(*layers), ("Sequential", "layer", "Received", "shape"))
+    if status == "error":
+        return
+    x, special = draw_array(data, (data.draw(st.integers(2, 4), label="n"), data.draw(st.integers(1, 4), label="k")),
+                            "x")
+    status, out = run(lambda: model(mg.tensor(x)), ("shape", "expects", "input", "received", "Received"),
+                      hot_ok=special)
+    if status == "ok" and out.requires_grad:
+        assert out.shape[0] == x.shape[0]
+        status, err = run(lambda: out.sum().backward(retain_graph=True), (), hot_ok=True)
+        assert status == "ok", err
+
+
+# ---------------------------------------------------------------------------------------------
+# losses
+
+
+LOSSES = {
+    "mse_loss": (F.mse_loss, nn.MSELoss, lambda p, t: (p - t) ** 2, "same"),
+    "l1_loss": (F.l1_loss, nn.L1Loss, lambda p, t: np.abs(p - t), "same"),
+    "binary_cross_entropy": (F.binary_cross_entropy, nn.BCELoss,
+                             lambda p, t: -(t * np.log(np.clip(p, 1e-7, 1 - 1e-7))
+                                            + (1 - t) * np.log(1 - np.clip(p, 1e-7, 1 - 1e-7))), "same"),
+    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss,
+                                         lambda z, t: np.logaddexp(0, z) - z * t, "same"),
+    "cross_entropy": (F.cross_entropy, nn.CrossEntropyLoss,
+                      lambda z, t: -(t * (z - _lse(z, -1, keepdims=True))).sum(-1), "classes"),
+    "nll_loss": (F.nll_loss, nn.NLLLoss, lambda lp, t: -(t * lp).sum(-1), "classes"),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@fuzz(120)
+@given(data=st.data())
+def test_loss_gives_the_formula_or_names_the_mismatch(name: str, data: st.DataObject):
+    fn, module, formula, kind = LOSSES[name]
+    shape = data.draw(shapes(min_dims=0, max_dims=3), label="pred shape")
+    pred, special = draw_array(data, shape, "pred")
+    if name == "binary_cross_entropy" and not special:
+        pred = np.asarray(np.clip(np.abs(pred) / 6, 0, 1), dtype=pred.dtype)  # probabilities
+    target_kind = data.draw(st.sampled_from(["same", "same", "indices", "other", "garbage"]), label="target kind")
+    if target_kind == "indices" and shape:
+        target = data.draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(-1, max(shape[-1], 1))),
+                           label="target")
+    elif target_kind == "other":
+        target, _ = draw_array(data, data.draw(shapes(), label="target shape"), "target")
+    elif target_kind == "garbage":
+        target = data.draw(st.sampled_from([g.value for g in GARBAGE_DATA]), label="target")
+    else:
+        target = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)), label="target")
+        if kind == "classes" and shape and shape[-1] and data.draw(st.booleans(), label="one-hot"):
+            target = np.eye(shape[-1])[np.argmax(target, axis=-1)] if target.size else target
+    reduction = data.draw(st.sampled_from(REDUCTION.valid + REDUCTION.invalid), label="reduction")
+    use_module = data.draw(st.booleans(), label="module")
+    p = mg.tensor(pred, requires_grad=True)
+    call = (lambda: module(reduction=reduction)(p, target)) if use_module else (lambda: fn(p, target, reduction))
+    words = ("shape", "reduction", "target", "class", "Tensor data must be", "input")
+    status, out = run(call, words, hot_ok=special or target_kind != "same")
+    if status == "error":
+        assert reduction not in REDUCTION.valid or target_kind != "same" or shape == () or (
+            kind == "classes" and shape[-1] == 0), f"valid call refused: {out}"
+        return
+    assert reduction in REDUCTION.valid, f"reduction={reduction!r} accepted"
+    # the value: the formula per element (per sample for the class losses), then the reduction
+    t = np.asarray(target._data if isinstance(target, mg.Tensor) else target)
+    if kind == "classes" and t.shape == shape[:-1]:  # class indices (integral values, checked by the loss)
+        t = np.eye(shape[-1])[t.astype(np.int64)] if t.size else np.zeros(shape)
+    with np.errstate(all="ignore"):
+        per = formula(pred, t.astype(pred.dtype))  # in pred's dtype (BCE's clip bound rounds in float32)
+        expected = {"mean": np.mean, "sum": np.sum, "none": lambda a: a}[reduction](per) if per.size or \
+            reduction != "mean" else np.float64(np.nan)
+    assert out.shape == np.shape(expected)
+    if not special and target_kind == "same" and (name != "nll_loss"):
+        tol = 1e-9 if pred.dtype == np.float64 else 2e-4
+        np.testing.assert_allclose(out.data, expected, rtol=tol, atol=tol, equal_nan=True)
+    status, err = run(lambda: out.backward(np.ones(out.shape), retain_graph=True), (), hot_ok=True)
+    assert status == "ok", err
+    assert p.grad.shape == p.shape and p.grad.dtype == p.dtype
+    if not special and target_kind == "same" and np.all(np.isfinite(out.data)):
+        assert np.all(np.isfinite(p.grad)), "non-finite gradient of a finite loss"
+
+
+# ---------------------------------------------------------------------------------------------
+# optimizers and schedulers
+
+LR = Arg([0.0, 0.01, 0.5, np.float32(0.1), 1], [-1, -0.1, math.nan, math.inf, "0.1", None, True, [0.1]])
+UNIT = Arg([0.0, 0.5, 0.9], [-0.1, 1.0, 1.5, math.nan, "a", None])
+POSITIVE_EPS = Arg([1e-8, 0.0, 1e-3], [-1e-8, math.nan, "a", None])
+OPTIMIZERS: dict[Any, dict[str, Arg]] = {
+    mg.optim.SGD: {"lr": LR, "momentum": Arg([0.0, 0.9, 2.0], [-0.5, "a", math.nan]),
+                   "nesterov": Arg([False], ["no", None]), "weight_decay": Arg([0.0, 1e-4], [-1, "a", math.inf])},
+    mg.optim.Momentum: {"lr": LR, "beta": UNIT, "weight_decay": Arg([0.0, 0.1], [-0.1])},
+    mg.optim.Adagrad: {"lr": LR, "eps": POSITIVE_EPS, "initial_accumulator_value": Arg([0.0, 0.1], [-1, "a"])},
+    mg.optim.RMSProp: {"lr": LR, "rho": UNIT, "eps": POSITIVE_EPS},
+    mg.optim.Adam: {"lr": LR, "betas": Arg([(0.9, 0.999), (0.0, 0.5), [0.5, 0.5]],
+                                           [0.9, (0.9,), (0.9, 1.0), (-0.1, 0.9), ("a", 0.9), None, (0.9, 0.9, 0.9)]),
+                    "eps": POSITIVE_EPS, "weight_decay": Arg([0.0, 1e-2], [-1e-2, None])},
+}
+
+
+@pytest.mark.parametrize("cls", list(OPTIMIZERS), ids=[c.__name__ for c in OPTIMIZERS])
+@fuzz(100)
+@given(data=st.data())
+def test_optimizer_steps_or_names_the_bad_hyperparameter(cls: Any, data: st.DataObject):
+    kwargs, bad = draw_kwargs(data, OPTIMIZERS[cls], cls.__name__)
+    n = data.draw(st.integers(0, 3), label="n params")
+    params = [nn.Parameter(draw_array(data, data.draw(shapes(), label=f"shape {i}"), f"p{i}")[0]) for i in range(n)]
+    params_arg = data.draw(st.sampled_from(["list", "list", "list", "module", "none", "garbage", "tensor", "lr"]),
+                           label="params form")
+    if params_arg == "garbage" or params_arg == "lr":
+        plist = data.draw(st.sampled_from([5, "abc", [1.0], [[nn.Parameter([1.0])]], {"a": 1}, 0.01]),
+                          label="params")
+    elif params_arg == "tensor":
+        plist = params[0] if params else mg.tensor([1.0])
+    elif params_arg == "module":
+        plist = nn.Sequential(nn.Dense(2, input_dim=3))
+        params = plist.parameters()
+    elif params_arg == "none":
+        plist = None
+    else:
+        plist = params
+    bad_params = params_arg in ("garbage", "lr", "tensor") or (params_arg == "list" and not params)
+    words = tuple(bad) + tuple(repr(kwargs[b])[:20] for b in bad) + ("params", "parameter", "Tensor")
+    status, opt = run(lambda: cls(plist, **kwargs), words)
+    assert (status == "error") == bool(bad or bad_params), f"{cls.__name__}({plist!r:.40}, {kwargs}) -> {opt}"
+    if status == "error":
+        return
+    if plist is None:
+        status, err = run(opt.step, ("bind", "no parameters"))
+        assert status == "error"
+        opt.bind(params if params else [nn.Parameter([1.0])])
+        params = opt.params
+    # three steps with drawn gradients: None (skipped), finite, NaN/inf/huge, or the wrong shape
+    for step in range(3):
+        wrong = False
+        for i, p in enumerate(params):
+            kind = data.draw(st.sampled_from(["none", "ok", "ok", "ok", "wrong shape"]), label=f"grad {step} {i}")
+            if kind == "none":
+                p.grad = None
+            elif kind == "wrong shape":
+                p.grad, wrong = np.ones(p.shape + (2,)), True
+            else:
+                p.grad = draw_array(data, p.shape, f"g{step}.{i}")[0].astype(p.dtype)
+        before = [(p.data.copy(), p._version) for p in params]
+        status, err = run(opt.step, ("shape", "params[", "grad"))
+        assert (status == "error") == wrong, err
+        if wrong:
+            return
+        for p, (old, version) in zip(params, before):
+            assert p.shape == old.shape and p.dtype == old.dtype
+            if p.grad is not None:
+                assert p._version == version + 1  # the engine's in-place check sees the step
+            else:
+                np.testing.assert_array_equal(p.data, old)
+    # its state survives a round trip; garbage states are refused naming what is wrong
+    state = opt.state_dict()
+    fresh = cls(params, **kwargs)
+    status, err = run(lambda: fresh.load_state_dict(state), ())
+    assert status == "ok", err
+    garbage = data.draw(st.sampled_from(["abc", None, 5, {"optimizer": "Nope"}, {**state, "lr": "fast"},
+                                         {**state, "num_params": len(params) + 1}, [1, 2]]), label="bad state")
+    status, err = run(lambda: fresh.load_state_dict(garbage), ("load_state_dict", "state", "lr", "parameters"))
+    assert status == "error"
+
+
+SCHEDULERS = {
+    mg.optim.lr_scheduler.StepLR: {"step_size": Arg([1, 3], [0, -1, "3", 2.5, None]),
+                                   "gamma": Arg([0.1, 1.0], [-0.1, "a", math.nan])},
+    mg.optim.lr_scheduler.MultiStepLR: {"milestones": Arg([[1, 3], (2,), []], [None, "ab", [1.5], [-1], 5]),
+                                        "gamma": Arg([0.1], [-1.0, "x"])},
+    mg.optim.lr_scheduler.ExponentialLR: {"gamma": Arg([0.9, 1.0], [-0.5, "a", None, math.inf])},
+}
+
+
+@pytest.mark.parametrize("cls", list(SCHEDULERS), ids=[c.__name__ for c in SCHEDULERS])
+@fuzz(40)
+@given(data=st.data())
+def test_scheduler_follows_its_formula_or_names_the_bad_argument(cls: Any, data: st.DataObject):
+    kwargs, bad = draw_kwargs(data, {**SCHEDULERS[cls], **({} if "gamma" in SCHEDULERS[cls] else {})}, cls.__name__)
+    for name, arg in SCHEDULERS[cls].items():  # every argument given: step_size and milestones are required
+        kwargs.setdefault(name, arg.valid[0])
+    opt = mg.optim.SGD([nn.Parameter([1.0])], lr=0.5)
+    target = data.draw(st.sampled_from(["opt", "opt", "opt", "none", "model"]), label="optimizer")
+    given_opt = {"opt": opt, "none": None, "model": nn.Dense(2)}[target]
+    words = tuple(bad) + ("milestone", "optimizer")
+    status, sched = run(lambda: cls(given_opt, **kwargs), words)
+    assert (status == "error") == bool(bad or target != "opt"), sched
+    if status == "ok":
+        for epoch in range(1, 5):
+            sched.step()
+            assert opt.lr == pytest.approx(sched.lr_at(epoch)) and math.isfinite(opt.lr) and opt.lr >= 0
+
+
+# ---------------------------------------------------------------------------------------------
+# fit
+
+FIT_LOSSES = ["mse", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+              "mae", "cross_entropy_module"]
+# (a ragged nested list for x and a garbage seed are left out here: training.py still reports them with
+# NumPy's own message; test_reliability.py pins both as strict xfails until it names them)
+FIT_GARBAGE = [g for g in GARBAGE_DATA if not isinstance(g.value, list)]
+
+
+@fuzz(100)
+@given(data=st.data())
+def test_fit_trains_or_names_the_bad_argument(data: st.DataObject):
+    k = data.draw(st.integers(1, 3), label="features")
+    out_dim = data.draw(st.integers(1, 3), label="outputs")
+    loss = data.draw(st.sampled_from(FIT_LOSSES), label="loss")
+    act = "softmax" if loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") else \
+        "sigmoid" if loss == "binary_crossentropy" else None
+    first = nn.Dense(3, activation="tanh", input_dim=k if data.draw(st.booleans(), label="input_dim") else None,
+                     rng=0)
+    model = nn.Sequential(first, nn.Dense(out_dim, activation=act, rng=1))
+    model.compile(optimizer=data.draw(st.sampled_from(["sgd", "adam", "rmsprop"]), label="optimizer"),
+                  loss=nn.CrossEntropyLoss() if loss == "cross_entropy_module" else loss)
+    n = data.draw(st.integers(0, 6), label="n")
+    xk = k if data.draw(st.integers(0, 5), label="x fits?") else data.draw(st.integers(1, 4), label="x features")
+    x, x_special = draw_array(data, (n, xk), "x")
+    if loss in ("sparse_categorical_crossentropy", "cross_entropy_module"):
+        y = data.draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, out_dim - 1)), label="labels")
+    else:
+        y = data.draw(hnp.arrays(np.float64, (n, out_dim), elements=st.floats(0, 1)), label="y")
+    if data.draw(st.integers(0, 5), label="y mismatch?") == 0:
+        y = data.draw(hnp.arrays(np.float64, data.draw(shapes(min_dims=1), label="y shape"),
+                                 elements=st.floats(0, 1)), label="y bad")
+    form = data.draw(st.sampled_from(["array", "array", "tensor", "list", "garbage"]), label="x form")
+    xs = {"array": x, "tensor": mg.tensor(x), "list": x.tolist(),
+          "garbage": data.draw(st.sampled_from([g.value for g in FIT_GARBAGE]), label="x garbage")}[form]
+    kwargs = {"verbose": 0}
+    bad = []
+    for name, arg in {"epochs": Arg([0, 1, 2], [-1, "2", 1.5, None]), "batch_size": Arg([1, 2, 32], [0, "a", 2.5]),
+                      "verbose": Arg([0], [3, "x", None]), "shuffle": Arg([True, False], []),
+                      "seed": Arg([None, 0, 7], [])}.items():
+        if arg.invalid and data.draw(st.integers(0, 6), label=f"{name} bad?") == 0:
+            kwargs[name] = data.draw(st.sampled_from(arg.invalid), label=name)
+            bad.append(name)
+        elif data.draw(st.booleans(), label=f"{name} given?"):
+            kwargs[name] = data.draw(st.sampled_from(arg.valid), label=name)
+    if data.draw(st.integers(0, 3), label="validation?") == 0:
+        kwargs["validation_data"] = data.draw(st.sampled_from([(x, y), (x,), "abc", (x[:1], y[:1])]),
+                                              label="validation_data")
+    words = tuple(bad) + ("fit", "x", "y", "shape", "sample", "label", "validation_data", "loss", "epochs",
+                          "batch_size")
+    status, history = run(lambda: model.fit(xs, y, **kwargs), words, hot_ok=x_special)
+    if status == "error":
+        # a valid call must not be refused unless the data is at fault
+        assert bad or form == "garbage" or n == 0 or xk != k or x_special or y.shape[:1] != (n,) or \
+            isinstance(history, FloatingPointError) or "validation_data" in kwargs or \
+            y.ndim != (1 if loss in ("sparse_categorical_crossentropy", "cross_entropy_module") else 2) or \
+            (y.ndim == 2 and y.shape[1] != out_dim), f"valid fit refused: {history}"
+        return
+    assert not bad and form != "garbage", f"fit accepted {kwargs} / x={form}"
+    assert np.all(np.isfinite(x)), "fit trained on NaN/inf data"
+    losses = history.history.get("loss", [])
+    assert len(losses) == kwargs.get("epochs", 1) and all(math.isfinite(v) for v in losses)
+    for p in model.parameters():
+        assert np.all(np.isfinite(p.data))

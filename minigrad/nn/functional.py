@@ -194,7 +194,7 @@ class MSE(Function):
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
-        scale = 2.0 / d.size if ctx.reduction == "mean" else 2.0
+        scale = 2.0 / max(d.size, 1) if ctx.reduction == "mean" else 2.0  # (no elements: an empty gradient)
         gp = d * (grad * scale)
         return gp, (-gp if ctx.needs_input_grad[1] else None)
 

@@ -151,7 +151,7 @@ class Optimizer:
         Overflow to inf and NaN from inf gradients happen silently, as in PyTorch (``fit`` stops on a
         non-finite loss); the ``errstate`` is entered once per step, not per parameter."""
         params = self._bound_params("step()")
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # (divide: eps=0, g=0)
             for i, p in enumerate(params):
                 g = p.grad
                 if g is None:
