@@ -103,6 +103,20 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _own_data(x: Tensor, out: Tensor) -> Tensor:
+    """Give a view of a parameter (a leaf that requires grad) its own copy of the data.
+
+    An op that uses ``W.T`` or ``W[0]`` saves that view; an optimizer step changes ``W`` in place
+    and bumps ``W``'s version, but not the view's, so a later ``backward()`` through the old graph
+    would mix new weights into old activations without the in-place check noticing. With a copy it
+    computes the old graph's gradient, consistently. (Views of non-leaf tensors stay views: they
+    only change through ``add_``/``mul_``… under ``no_grad``.)
+    """
+    if x.requires_grad and x.grad_fn is None and out._data.base is not None:
+        out._data = out._data.copy()
+    return out
+
+
 class TensorIndexError(IndexError, ValueError):
     """An integer index out of range: an ``IndexError`` (so ``for row in t`` and ``a, b = t`` stop where
     Python expects) that is also a ``ValueError``, like the other errors of bad arguments."""
@@ -118,7 +132,8 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     """Same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one axis may be -1."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return Reshape.apply(_t(x), shape=_int_tuple("reshape", "shape", shape))
+    x = _t(x)
+    return _own_data(x, Reshape.apply(x, shape=_int_tuple("reshape", "shape", shape)))
 
 
 def transpose(x: Any, *axes: Any) -> Tensor:
@@ -127,7 +142,8 @@ def transpose(x: Any, *axes: Any) -> Tensor:
         axes = tuple(axes[0])
     if len(axes) == 1 and axes[0] is None:
         axes = ()
-    return Transpose.apply(_t(x), axes=_int_tuple("transpose", "axes", axes) or None)
+    x = _t(x)
+    return _own_data(x, Transpose.apply(x, axes=_int_tuple("transpose", "axes", axes) or None))
 
 
 def flatten(x: Any, start_dim: int = 0) -> Tensor:
@@ -195,7 +211,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         if not -n <= idx < n:
             raise TensorIndexError(f"index {idx} is out of range for axis 0 of a tensor of shape {x.shape}"
                                    if x.ndim else "a 0-d tensor cannot be indexed with an integer")
-    return GetItem.apply(x, idx=idx)
+    return _own_data(x, GetItem.apply(x, idx=idx))
 
 
 from ..tensor import Tensor  # noqa: E402
