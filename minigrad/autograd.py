@@ -178,6 +178,7 @@ class Function:
 
     __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_seq", "_versions", "__dict__")
     _retained = None  # a weak reference to the output, set by Tensor.retain_grad()
+    _output_version = 0  # set when the output, saved by forward, was changed in place
     _created_at = None  # the user's source line, recorded in anomaly mode
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -299,6 +300,8 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             out = node._retained()
             if out is not None:
                 _accumulate(out, g.copy())
+        if node._output_version:
+            _version_error(node, None, 0, node._output_version)
         if node._versions is not None:
             versions, arrays = node._versions
             for inp, v, arr in zip(node.inputs, versions, arrays):
@@ -323,7 +326,8 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             if gi.shape != data.shape:
                 gi = _fit_shape(gi, data.shape, node)
             if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                gi = gi.astype(data.dtype)
+                with np.errstate(over="ignore"):  # a float64 gradient beyond float32's range becomes inf
+                    gi = gi.astype(data.dtype)
             elif gi is prev:  # the same array handed to two inputs: give each its own
                 gi = gi.copy()
             prev = gi
@@ -358,11 +362,12 @@ def _accumulate(t: "Tensor", g: np.ndarray) -> None:
         t.grad = t.grad + g
 
 
-def _version_error(node: Function, inp: "Tensor", v: int) -> None:
+def _version_error(node: Function, inp: "Tensor | None", v: int, now: int | None = None) -> None:
+    what = f"the output of {node.op_name()}" if inp is None else f"an input of {node.op_name()} (shape {inp.shape})"
     raise RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: an input of {node.op_name()} (shape {inp.shape}) is at version "
-        f"{inp._version}; expected version {v} instead. Do not change a tensor in place (an "
+        f"inplace operation: {what} is at version {inp._version if inp is not None else now}; "
+        f"expected version {v} instead. Do not change a tensor in place (an "
         f"optimizer step, .data assignment, add_/mul_/…) between its use in forward and "
         f"backward().")
 

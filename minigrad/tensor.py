@@ -22,6 +22,7 @@ __all__ = [
 
 _default_dtype = [np.dtype(np.float32)]
 _PY_SCALARS = (float, int, bool)
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def get_default_dtype() -> np.dtype:
@@ -61,10 +62,17 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
                         f"{what} (dtype {arr.dtype})")
     if dtype is not None:
         d = np.dtype(dtype)
-        return arr if arr.dtype == d else arr.astype(d)
+        if d.kind not in "fiub":
+            raise TypeError(f"Tensor dtype must be a real number type (float, int or bool); received dtype={d}")
+        return arr if arr.dtype == d else _cast(arr, d)
     if kind == "f" and isinstance(data, (np.ndarray, Tensor)):
         return arr
-    return arr.astype(_default_dtype[0])
+    return _cast(arr, _default_dtype[0])
+
+
+def _cast(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    with np.errstate(over="ignore"):  # 1e300 as float32 is inf, silently (as in PyTorch)
+        return arr.astype(dtype)
 
 
 class Tensor:
@@ -205,6 +213,14 @@ class Tensor:
         run_backward(self, seed, retain_graph)
 
     # -- in-place updates (non-differentiable; they bump the version counter) -------------------
+    def _changed_in_place(self) -> None:
+        """Bump the version; if the op that made this tensor saved it for backward, tell that op too
+        (its backward() will then refuse to use the changed array)."""
+        self._version += 1
+        fn = self.grad_fn
+        if fn is not None and fn.saved_tensors and any(a is self._data for a in fn.saved_tensors):
+            fn._output_version = self._version
+
     def _inplace_ok(self, what: str) -> None:
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(f"{what}: a tensor that requires grad can't be changed in place while grad "
@@ -214,26 +230,26 @@ class Tensor:
         self._inplace_ok("add_")
         o = other._data if isinstance(other, Tensor) else other
         self._data += o if alpha == 1.0 else alpha * np.asarray(o)
-        self._version += 1
+        self._changed_in_place()
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         self._inplace_ok("sub_")
         o = other._data if isinstance(other, Tensor) else other
         self._data -= o if alpha == 1.0 else alpha * np.asarray(o)
-        self._version += 1
+        self._changed_in_place()
         return self
 
     def mul_(self, other: Any) -> "Tensor":
         self._inplace_ok("mul_")
         self._data *= other._data if isinstance(other, Tensor) else other
-        self._version += 1
+        self._changed_in_place()
         return self
 
     def zero_(self) -> "Tensor":
         self._inplace_ok("zero_")
         self._data[...] = 0
-        self._version += 1
+        self._changed_in_place()
         return self
 
     def copy_(self, src: Any) -> "Tensor":
@@ -243,7 +259,7 @@ class Tensor:
             np.copyto(self._data, np.broadcast_to(s, self._data.shape), casting="same_kind")
         except ValueError:
             raise ValueError(f"copy_: source of shape {np.shape(s)} does not broadcast to {self.shape}") from None
-        self._version += 1
+        self._changed_in_place()
         return self
 
     # -- operators ------------------------------------------------------------------------------
@@ -253,6 +269,8 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if type(other) in _PY_SCALARS:
+            if type(other) is int and not -_FLOAT_MAX < other < _FLOAT_MAX:
+                raise ValueError(f"the Python int {other} is beyond the float range; use a float or a smaller number")
             return other
         return _to_array(other)
 
@@ -303,7 +321,8 @@ class Tensor:
 
     # comparisons: non-differentiable, results never require grad
     def _compare(self, other: Any, op: Any) -> "Tensor":
-        out = op(self._data, other._data if isinstance(other, Tensor) else other)
+        o = other._data if isinstance(other, Tensor) else other if type(other) in _PY_SCALARS else _to_array(other)
+        out = op(self._data, o)
         return Tensor(out, dtype=np.bool_)
 
     def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
@@ -385,7 +404,8 @@ def _dtype_or_default(dtype: Any) -> np.dtype:
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` filled with ``value``."""
     shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
-    return Tensor(np.full(shape, value, dtype=_dtype_or_default(dtype)), requires_grad=requires_grad)
+    d = _dtype_or_default(dtype)
+    return Tensor(np.full(shape, value, dtype=d), requires_grad=requires_grad, dtype=d)
 
 
 def zeros(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -398,12 +418,14 @@ def ones(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     a = t._data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(np.zeros(a.shape, dtype=dtype or a.dtype), requires_grad=requires_grad)
+    d = np.dtype(dtype or a.dtype)
+    return Tensor(np.zeros(a.shape, dtype=d), requires_grad=requires_grad, dtype=d)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     a = t._data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(np.ones(a.shape, dtype=dtype or a.dtype), requires_grad=requires_grad)
+    d = np.dtype(dtype or a.dtype)
+    return Tensor(np.ones(a.shape, dtype=d), requires_grad=requires_grad, dtype=d)
 
 
 def randn(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | None = None,

@@ -192,7 +192,11 @@ def _count(name: str, value: Any, minimum: int) -> int:
 
 def _array(a: Any, what: str, where: str) -> np.ndarray:
     """User data (ndarray, Tensor, nested list) as an ndarray with a batch dimension."""
-    arr = a._data if isinstance(a, Tensor) else np.asarray(a)
+    try:
+        arr = a._data if isinstance(a, Tensor) else np.asarray(a)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{where}: {what} must be a rectangular array of numbers; received a ragged "
+                         f"sequence ({exc})") from None
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{where}: {what} must hold numbers; received an array of dtype {arr.dtype}")
     if arr.ndim == 0:
@@ -455,9 +459,12 @@ class Model:
         steps = -(-len(xa) // batch_size)
         history = History({"epochs": epochs, "steps": steps, "verbose": verbose})
         bar_factory = _progress_bar() if verbose == 1 else None
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"fit: seed must be None or a non-negative integer; received seed={seed!r}")
         rng = np.random.default_rng(seed) if seed is not None else _random.default_rng()
         seeded = _random.using_rng(rng) if seed is not None else contextlib.nullcontext()
-        with seeded, self._mode(training=True):
+        # a diverging run ends with NonFiniteLossError naming epoch and batch, not NumPy's overflow warnings
+        with seeded, self._mode(training=True), np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(epochs):
                 t0 = time.perf_counter()
                 # up to 100 epochs every bar stays, as in Keras; longer runs keep one live line (and the last bar)
