@@ -238,6 +238,8 @@ class Function:
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as exc:
+            if str(exc).startswith(cls.op_name()):  # the op's own message already names op and shapes
+                raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
             raise ValueError(f"{cls.op_name()} (input shapes {shapes}): {exc}") from None
         if type(out) is not np.ndarray:
