@@ -259,6 +259,9 @@ class Model:
                             f"received {loss!r}")
         if isinstance(metrics, str):
             metrics = [metrics]
+        elif metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"compile: metrics must be a list of metric names, e.g. metrics=['accuracy']; "
+                            f"received metrics={metrics!r}")
         chosen = []
         for m in metrics or ():
             if m not in _METRICS:
@@ -378,7 +381,9 @@ class Model:
         _check_finite(ya, "y", where)
         out = self._probe(xa, where)
         self._bind_optimizer(required=True)  # the probe built any lazily built layer
-        xa = xa.astype(self._dtype(), copy=False)  # a lazy model knows its dtype only now
+        with np.errstate(over="ignore"):  # a lazy model knows its dtype only now
+            xa = xa.astype(self._dtype(), copy=False)
+        _check_finite(xa, f"x (as {xa.dtype})", where)  # numbers beyond float32's range became inf
         ya = self._targets(ya, out, where)
         if cfg.loss_name is None:  # a user's loss: try it once so a mismatch surfaces here
             try:
