@@ -16,15 +16,16 @@ warning: every call runs under ``warnings.simplefilter("error")`` with NumPy's d
 One exception is written down here: the hot arithmetic ops (``+ - * @``, ``sum``, ``mean``) skip
 ``np.errstate`` for speed, so ``inf - inf``, ``inf * 0`` or an overflow there gives NumPy's own
 ``RuntimeWarning`` ("invalid value encountered in multiply"), exactly as the same NumPy code would.
-The engine's cast of a float64 gradient to a float32 input (mixed-precision inputs) can overflow
-the same way ("overflow encountered in cast"). ``HOT_IEEE_WARNING`` accepts these warnings only for
-those ops and only when an input is non-finite or huge; the result is then checked with the warning
-silenced. test_reliability.py pins the engine cast (a strict xfail until the core silences it).
+``HOT_IEEE_WARNING`` accepts that warning only for those ops and only when an input is non-finite
+or huge; the result is then checked with the warning silenced.
+
+About 4,800 examples in all, ~20 s on two cores; ``MINIGRAD_FUZZ_SCALE=20`` multiplies every count.
 """
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -43,11 +44,15 @@ from minigrad.nn import functional as F
 ALLOWED = (TypeError, ValueError, RuntimeError, FloatingPointError)
 INTERNAL = (AttributeError, KeyError, IndexError, ZeroDivisionError, RecursionError, AssertionError)
 HOT = {"add", "sub", "mul", "neg", "matmul", "sum", "mean"}
-HOT_IEEE_WARNING = re.compile(r"(invalid value|overflow) encountered in (add|subtract|multiply|matmul|reduce|cast)")
+HOT_IEEE_WARNING = re.compile(r"(invalid value|overflow) encountered in (add|subtract|multiply|matmul|reduce)")
+
+
+FUZZ_SCALE = float(os.environ.get("MINIGRAD_FUZZ_SCALE", "1"))  # e.g. 20 for a long nightly run
 
 
 def fuzz(examples: int) -> settings:
-    return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+    return settings(max_examples=max(1, int(examples * FUZZ_SCALE)), deadline=None,
+                    suppress_health_check=list(HealthCheck), print_blob=True)
 
 
 
@@ -151,13 +156,12 @@ def draw_input(data: st.DataObject, shape: tuple, domain: st.SearchStrategy, lab
         special = bool(np.any(arr == 0))
     form = data.draw(st.sampled_from(["tensor", "tensor", "tensor", "array", "list"] + ["scalar"] * scalar_ok),
                      label=f"{label} form")
-    if form in ("list", "scalar") and dtype.kind == "f":
-        # Python numbers become float32 (a list) or take the other operand's dtype, float16 included
-        # (a scalar): keep them inside that range. A Python float beyond it makes NumPy warn "overflow
-        # encountered in cast"; that case has its own tests in test_reliability.py.
-        limit = 3e38 if form == "list" else 6e4
+    if (form == "scalar" or form == "list" and shape == ()) and dtype.kind == "f":  # (a 0-d list: a number)
+        # A Python number takes the other operand's dtype (NEP 50), float16 included: keep it inside
+        # that range. Beyond it NumPy itself warns "overflow encountered in cast"; that case is pinned
+        # in test_reliability.py.
         with np.errstate(all="ignore"):
-            arr = np.where(np.abs(arr) > limit, np.sign(arr) * np.inf, arr).astype(dtype)
+            arr = np.where(np.abs(arr) > 6e4, np.sign(arr) * np.inf, arr).astype(dtype)
     policy = dtype if dtype.kind == "f" else mg.get_default_dtype()
     if form in ("scalar", "list") and shape == ():  # a 0-d "list" is a Python number
         value = float(arr) if dtype.kind == "f" else int(arr)
@@ -169,10 +173,12 @@ def draw_input(data: st.DataObject, shape: tuple, domain: st.SearchStrategy, lab
         grad = dtype.kind == "f" and data.draw(st.booleans(), label=f"{label} requires_grad")
         t = mg.tensor(arr, requires_grad=grad)
         return Drawn(t, t.data.copy(), t.dtype, special, True)
-    if form == "list" and arr.size:
-        lst = arr.tolist()
-        return Drawn(lst, np.asarray(lst).astype(mg.get_default_dtype()), mg.get_default_dtype(), special, False)
-    return Drawn(arr, arr.astype(policy), np.dtype(policy), special, False)
+    with np.errstate(over="ignore"):  # the reference's conversion: 1e300 as float32 is inf, as in minigrad
+        if form == "list" and arr.size:
+            lst = arr.tolist()
+            return Drawn(lst, np.asarray(lst).astype(mg.get_default_dtype()), mg.get_default_dtype(), special,
+                         False)
+        return Drawn(arr, arr.astype(policy), np.dtype(policy), special, False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,7 +416,7 @@ OPS = [
     Op("argmax", mg.argmax, np.argmax, kwargs=lambda d, s: _axis(d, s, tuples=False), int_kw=("axis",),
        differentiable=False, deviations=("zero-size",)),
     Op("compare", lambda a, b: (a if isinstance(a, mg.Tensor) else mg.tensor(a)) < b, np.less, _pair,
-       differentiable=False, garbage=False, raw_inputs=(1,)),  # garbage: test_reliability (core, strict xfail)
+       differentiable=False),
 ]
 
 
@@ -476,8 +482,8 @@ def test_op_gives_numpys_answer_or_a_clear_error(op: Op, data: st.DataObject):
     if not (op.differentiable and out.requires_grad):
         return
     cot = np.asarray(data.draw(hnp.arrays(np.float64, out.shape, elements=st.floats(-2, 2)), label="cotangent"))
-    # retain_graph: the documented hot-op warning may interrupt the first try half-way
-    status, err = run(lambda: out.backward(cot, retain_graph=True), (), hot_ok=op.name in HOT and special)
+    # backward is always silent (the engine runs it under one np.errstate): no exception for hot ops
+    status, err = run(lambda: out.backward(cot), ())
     assert status == "ok", err
     for d in drawn[:op.grad_inputs]:
         if d.tensor and d.arg.requires_grad:
@@ -575,6 +581,7 @@ def test_layer_constructor_and_call_accept_valid_and_name_bad_arguments(cls: Any
         ns = kwargs["normalized_shape"]
         shape = shape[:1] + (tuple(ns) if isinstance(ns, (tuple, list)) else (ns,))
     x, special = draw_array(data, shape, "x")
+    special = special or kwargs.get("eps") == 0  # eps=0: x / √0 for constant rows makes inf and NaN inside
     xt = mg.tensor(x, requires_grad=data.draw(st.booleans(), label="x requires_grad"))
     status, out = run(lambda: layer(xt), (cls.__name__, "shape", "dimension", "input", str(shape), "sample",
                                           "axis", "feature", "received"), hot_ok=special)
@@ -592,11 +599,11 @@ def test_layer_constructor_and_call_accept_valid_and_name_bad_arguments(cls: Any
         pass  # values: the op tests and test_nn_layers.py check them
     if out.requires_grad:
         cot = np.ones(out.shape)
-        status, err = run(lambda: out.backward(cot, retain_graph=True), (), hot_ok=special)
+        status, err = run(lambda: out.backward(cot), ())
         assert status == "ok", err
         for name, p in layer.named_parameters():
             assert p.grad is not None and p.grad.shape == p.shape, name
-            if not special and x.size and kwargs.get("eps", 1) > 0:  # eps=0: x / √0 for constant inputs
+            if not special and x.size:
                 assert np.all(np.isfinite(p.grad)), f"non-finite gradient of {name} for finite inputs"
         if xt.requires_grad:
             assert xt.grad.shape == xt.shape and xt.grad.dtype == xt.dtype
@@ -633,7 +640,8 @@ def test_sequential_of_random_layers_builds_or_names_the_layer_that_does_not_fit
                       hot_ok=special)
     if status == "ok" and out.requires_grad:
         assert out.shape[0] == x.shape[0]
-        status, err = run(lambda: out.sum().backward(retain_graph=True), (), hot_ok=True)
+        status, total = run(lambda: out.sum(), (), hot_ok=True)
+        status, err = run(lambda: total.backward(), ())
         assert status == "ok", err
 
 
@@ -699,7 +707,7 @@ def test_loss_gives_the_formula_or_names_the_mismatch(name: str, data: st.DataOb
     if not special and target_kind == "same" and (name != "nll_loss"):
         tol = 1e-9 if pred.dtype == np.float64 else 2e-4
         np.testing.assert_allclose(out.data, expected, rtol=tol, atol=tol, equal_nan=True)
-    status, err = run(lambda: out.backward(np.ones(out.shape), retain_graph=True), (), hot_ok=True)
+    status, err = run(lambda: out.backward(np.ones(out.shape)), ())
     assert status == "ok", err
     assert p.grad.shape == p.shape and p.grad.dtype == p.dtype
     if not special and target_kind == "same" and np.all(np.isfinite(out.data)):
@@ -766,7 +774,8 @@ def test_optimizer_steps_or_names_the_bad_hyperparameter(cls: Any, data: st.Data
             elif kind == "wrong shape":
                 p.grad, wrong = np.ones(p.shape + (2,)), True
             else:
-                p.grad = draw_array(data, p.shape, f"g{step}.{i}")[0].astype(p.dtype)
+                with np.errstate(over="ignore"):
+                    p.grad = draw_array(data, p.shape, f"g{step}.{i}")[0].astype(p.dtype)
         before = [(p.data.copy(), p._version) for p in params]
         status, err = run(opt.step, ("shape", "params[", "grad"))
         assert (status == "error") == wrong, err
@@ -822,9 +831,6 @@ def test_scheduler_follows_its_formula_or_names_the_bad_argument(cls: Any, data:
 
 FIT_LOSSES = ["mse", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
               "mae", "cross_entropy_module"]
-# (a ragged nested list for x and a garbage seed are left out here: training.py still reports them with
-# NumPy's own message; test_reliability.py pins both as strict xfails until it names them)
-FIT_GARBAGE = [g for g in GARBAGE_DATA if not isinstance(g.value, list)]
 
 
 @fuzz(100)
@@ -843,6 +849,9 @@ def test_fit_trains_or_names_the_bad_argument(data: st.DataObject):
     n = data.draw(st.integers(0, 6), label="n")
     xk = k if data.draw(st.integers(0, 5), label="x fits?") else data.draw(st.integers(1, 4), label="x features")
     x, x_special = draw_array(data, (n, xk), "x")
+    # (float64 values beyond float32's range: fit's first cast warns before its check names x; pinned
+    # as a strict xfail in test_reliability.py)
+    x = np.where(np.abs(x) > 3e38, np.inf, x).astype(x.dtype)
     if loss in ("sparse_categorical_crossentropy", "cross_entropy_module"):
         y = data.draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, out_dim - 1)), label="labels")
     else:
@@ -852,12 +861,12 @@ def test_fit_trains_or_names_the_bad_argument(data: st.DataObject):
                                  elements=st.floats(0, 1)), label="y bad")
     form = data.draw(st.sampled_from(["array", "array", "tensor", "list", "garbage"]), label="x form")
     xs = {"array": x, "tensor": mg.tensor(x), "list": x.tolist(),
-          "garbage": data.draw(st.sampled_from([g.value for g in FIT_GARBAGE]), label="x garbage")}[form]
+          "garbage": data.draw(st.sampled_from([g.value for g in GARBAGE_DATA]), label="x garbage")}[form]
     kwargs = {"verbose": 0}
     bad = []
     for name, arg in {"epochs": Arg([0, 1, 2], [-1, "2", 1.5, None]), "batch_size": Arg([1, 2, 32], [0, "a", 2.5]),
                       "verbose": Arg([0], [3, "x", None]), "shuffle": Arg([True, False], []),
-                      "seed": Arg([None, 0, 7], [])}.items():
+                      "seed": Arg([None, 0, 7], ["a", -1, 1.5, True])}.items():
         if arg.invalid and data.draw(st.integers(0, 6), label=f"{name} bad?") == 0:
             kwargs[name] = data.draw(st.sampled_from(arg.invalid), label=name)
             bad.append(name)
@@ -866,8 +875,7 @@ def test_fit_trains_or_names_the_bad_argument(data: st.DataObject):
     if data.draw(st.integers(0, 3), label="validation?") == 0:
         kwargs["validation_data"] = data.draw(st.sampled_from([(x, y), (x,), "abc", (x[:1], y[:1])]),
                                               label="validation_data")
-    words = tuple(bad) + ("fit", "x", "y", "shape", "sample", "label", "validation_data", "loss", "epochs",
-                          "batch_size")
+    words = tuple(bad) + ("fit: x", "fit: y", "shape", "sample", "label", "validation_data", "loss")
     status, history = run(lambda: model.fit(xs, y, **kwargs), words, hot_ok=x_special)
     if status == "error":
         # a valid call must not be refused unless the data is at fault

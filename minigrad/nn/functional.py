@@ -181,21 +181,23 @@ class MSE(Function):
 
     @staticmethod
     def forward(ctx, pred, target, reduction="mean"):
-        d = pred - target
-        ctx.save_for_backward(d)
-        ctx.reduction = reduction
-        if reduction == "none":
-            return d * d
-        total = np.vdot(d, d) if d.ndim <= 1 else (d * d).sum()
-        if reduction == "sum":
-            return np.asarray(total, dtype=d.dtype)
-        return np.asarray(total / d.size if d.size else np.nan, dtype=d.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge or inf error: an inf/NaN loss, silently
+            d = pred - target
+            ctx.save_for_backward(d)
+            ctx.reduction = reduction
+            if reduction == "none":
+                return d * d
+            total = np.vdot(d, d) if d.ndim <= 1 else (d * d).sum()
+            if reduction == "sum":
+                return np.asarray(total, dtype=d.dtype)
+            return np.asarray(total / d.size if d.size else np.nan, dtype=d.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
         scale = 2.0 / max(d.size, 1) if ctx.reduction == "mean" else 2.0  # (no elements: an empty gradient)
-        gp = d * (grad * scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gp = d * (grad * scale)
         return gp, (-gp if ctx.needs_input_grad[1] else None)
 
 
