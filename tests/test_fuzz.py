@@ -13,7 +13,8 @@ float where an int belongs…). The only acceptable outcomes are:
 Never an ``AttributeError``/``KeyError``/bare ``IndexError`` from inside minigrad, and never a NumPy
 warning: every call runs under ``warnings.simplefilter("error")`` with NumPy's default error state.
 
-One exception is written down here: the hot arithmetic ops (``+ - * @``, ``sum``, ``mean``) skip
+One exception is written down here: the hot arithmetic ops (``+ - * @``, ``sum``, ``mean``, the fused
+``Affine`` and ``MSE`` nodes, and the losses and layers built from them) skip
 ``np.errstate`` for speed, so ``inf - inf``, ``inf * 0`` or an overflow there gives NumPy's own
 ``RuntimeWarning`` ("invalid value encountered in multiply"), exactly as the same NumPy code would.
 ``HOT_IEEE_WARNING`` accepts that warning only for those ops and only when an input is non-finite
@@ -44,7 +45,8 @@ from minigrad.nn import functional as F
 ALLOWED = (TypeError, ValueError, RuntimeError, FloatingPointError)
 INTERNAL = (AttributeError, KeyError, IndexError, ZeroDivisionError, RecursionError, AssertionError)
 HOT = {"add", "sub", "mul", "neg", "matmul", "sum", "mean"}
-HOT_IEEE_WARNING = re.compile(r"(invalid value|overflow) encountered in (add|subtract|multiply|matmul|reduce)")
+HOT_IEEE_WARNING = re.compile(r"(invalid value|overflow) encountered in (scalar )?(add|subtract|multiply|matmul|"
+                              r"reduce|vdot)")
 
 
 FUZZ_SCALE = float(os.environ.get("MINIGRAD_FUZZ_SCALE", "1"))  # e.g. 20 for a long nightly run

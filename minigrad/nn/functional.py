@@ -181,23 +181,22 @@ class MSE(Function):
 
     @staticmethod
     def forward(ctx, pred, target, reduction="mean"):
-        with np.errstate(over="ignore", invalid="ignore"):  # a huge or inf error: an inf/NaN loss, silently
-            d = pred - target
-            ctx.save_for_backward(d)
-            ctx.reduction = reduction
-            if reduction == "none":
-                return d * d
-            total = np.vdot(d, d) if d.ndim <= 1 else (d * d).sum()
-            if reduction == "sum":
-                return np.asarray(total, dtype=d.dtype)
-            return np.asarray(total / d.size if d.size else np.nan, dtype=d.dtype)
+        # a hot op like sub and mul: no np.errstate, so inf - inf or an overflow warns as NumPy does
+        d = pred - target
+        ctx.save_for_backward(d)
+        ctx.reduction = reduction
+        if reduction == "none":
+            return d * d
+        total = np.vdot(d, d) if d.ndim <= 1 else (d * d).sum()
+        if reduction == "sum":
+            return np.asarray(total, dtype=d.dtype)
+        return np.asarray(total / d.size if d.size else np.nan, dtype=d.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
         scale = 2.0 / max(d.size, 1) if ctx.reduction == "mean" else 2.0  # (no elements: an empty gradient)
-        with np.errstate(over="ignore", invalid="ignore"):
-            gp = d * (grad * scale)
+        gp = d * (grad * scale)
         return gp, (-gp if ctx.needs_input_grad[1] else None)
 
 
@@ -260,13 +259,12 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
                                  f"integers; received non-integer values")
         elif raw.dtype.kind not in "iu":
             raise TypeError(f"{name}: class-index targets must be integers; received dtype {raw.dtype}")
-        idx = raw.astype(np.int64)
         n_classes = scores.shape[-1]
-        bad = (idx < 0) | (idx >= n_classes)
+        bad = (raw < 0) | (raw >= n_classes)  # checked before the cast: 3e38 does not fit an int64
         if bad.any():
-            raise ValueError(f"{name}: target class {int(idx[bad].flat[0])} is out of range for "
+            raise ValueError(f"{name}: target class {raw[bad].flat[0]:g} is out of range for "
                              f"{n_classes} classes (valid: 0 … {n_classes - 1})")
-        return "index", idx
+        return "index", raw.astype(np.int64)
     if tshape == scores.shape:
         return "dense", _as_tensor(target, like=scores)
     raise ValueError(f"{name}: input shape {scores.shape} and target shape {tshape} do not fit: the target "

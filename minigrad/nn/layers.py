@@ -406,8 +406,9 @@ class BatchNorm(_ShapePreserving):
             x_hat = xc / ops.sqrt(var + self.eps)
             m = self.momentum
             rm, rv = self.running_mean, self.running_var
-            self.running_mean = ((1 - m) * rm + m * mean.data).astype(rm.dtype)
-            self.running_var = ((1 - m) * rv + m * var.data * (n / (n - 1))).astype(rv.dtype)
+            with np.errstate(over="ignore", invalid="ignore"):  # float64 statistics beyond a float32 buffer: inf
+                self.running_mean = ((1 - m) * rm + m * mean.data).astype(rm.dtype)
+                self.running_var = ((1 - m) * rv + m * var.data * (n / (n - 1))).astype(rv.dtype)
         else:
             scale = 1.0 / np.sqrt(self.running_var + self.eps)
             x_hat = (x - Tensor(self.running_mean)) * Tensor(scale.astype(self.running_var.dtype))

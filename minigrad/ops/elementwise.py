@@ -129,10 +129,9 @@ class LeakyReLU(Function):
     def forward(ctx, x, alpha=0.01):
         ctx.save_for_backward(x)
         ctx.alpha = alpha
-        a = np.asarray(alpha, dtype=x.dtype)
-        if a == 0:  # plain relu (alpha may round to 0 in x's dtype); x * 0 would be NaN, and warn, at ±inf
-            return np.maximum(x, 0)
-        return np.where(x > 0, x, x * a)
+        if alpha == 0 or (-1e-4 < alpha < 1e-4 and x.dtype.type(alpha) == 0):  # (0 once rounded to x's dtype)
+            return np.maximum(x, 0)  # plain relu: x·0 would be NaN, and warn, at ±inf
+        return np.where(x > 0, x, x * np.asarray(alpha, dtype=x.dtype))
 
     @staticmethod
     def backward(ctx, grad):

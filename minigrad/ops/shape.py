@@ -123,6 +123,11 @@ class TensorIndexError(IndexError, ValueError):
 
 
 def _int_tuple(op: str, name: str, values: Sequence[Any]) -> tuple:
+    for v in values:  # the common case, plain ints, costs one type check each
+        if type(v) is not int:
+            break
+    else:
+        return tuple(values)
     if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values):
         raise TypeError(f"{op}: {name} must be integers; received {name}={tuple(values)!r}")
     return tuple(int(v) for v in values)
