@@ -269,10 +269,19 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if type(other) in _PY_SCALARS:
-            if type(other) is int and not -_FLOAT_MAX < other < _FLOAT_MAX:
-                raise ValueError(f"the Python int {other} is beyond the float range; use a float or a smaller number")
+            if not -65504.0 < other < 65504.0:  # rare: maybe too big for the tensor's float dtype
+                return self._big_scalar(other)
             return other
         return _to_array(other)
+
+    def _big_scalar(self, other: float | int) -> Any:
+        if type(other) is int and not -_FLOAT_MAX < other < _FLOAT_MAX:
+            raise ValueError(f"the Python int {other} is beyond the float range; use a float or a smaller number")
+        dtype = self._data.dtype
+        if dtype.kind == "f" and abs(other) > float(np.finfo(dtype).max):
+            with np.errstate(over="ignore"):  # like PyTorch: inf in a narrower dtype, silently
+                return dtype.type(other)
+        return other
 
     def __add__(self, other: Any) -> "Tensor":
         return _ops.Add.apply(self, other if type(other) is Tensor else self._operand(other))

@@ -6,8 +6,6 @@ learning user reaches: an optimizer step between two backwards, every in-place m
 inside a layer, graphs that must die without the cyclic GC, training loops that must not leak,
 data that is not numbers, and two models trained at once in two threads.
 
-Tests marked ``xfail(strict=True)`` pin problems in files this suite may not change; each reason
-says what is wrong. When one is fixed its strict xfail fails: then drop the marker.
 """
 from __future__ import annotations
 
@@ -675,15 +673,10 @@ def test_backward_through_a_broadcast_division_by_zero_gives_nan_without_a_warni
     assert np.isnan(y.grad[0])
 
 
-@pytest.mark.xfail(strict=True, reason="tensor.py: a Python float beyond the tensor's dtype range (t + 1e300 on "
-                   "float32) reaches NumPy as is and warns 'overflow encountered in cast' (NEP 50)")
 def test_a_python_float_beyond_float32_as_an_operand_gives_inf_without_a_warning():
     assert np.isinf((mg.ones(2) + 1e300).data).all()
 
 
-@pytest.mark.xfail(strict=True, reason="training.py: Model._inputs casts float64 x to the model's float32 "
-                   "(x.astype) without errstate, so 1e300 warns 'overflow encountered in cast' before _prepare's "
-                   "check names x")
 def test_fit_with_values_beyond_float32_names_x():
     model = mlp()
     model.compile(optimizer="sgd", loss="mse")

@@ -366,7 +366,8 @@ class Model:
     def _inputs(self, x: Any, where: str) -> np.ndarray:
         """x as an array of the model's float dtype (Keras casts inputs too): a float64 NumPy array
         fed to a float32 model would otherwise turn every activation into float64."""
-        return _array(x, "x", where).astype(self._dtype(), copy=False)
+        with np.errstate(over="ignore"):  # beyond float32's range becomes inf; _prepare then names x
+            return _array(x, "x", where).astype(self._dtype(), copy=False)
 
     def _prepare(self, x: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
         """Check and convert one (x, y) pair; returns arrays ready for slicing."""
