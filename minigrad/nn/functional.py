@@ -264,7 +264,7 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
         if bad.any():
             raise ValueError(f"{name}: target class {raw[bad].flat[0]:g} is out of range for "
                              f"{n_classes} classes (valid: 0 … {n_classes - 1})")
-        return "index", raw.astype(np.int64)
+        return "index", raw.astype(np.int64)  # a private copy: backward must see the labels of forward
     if tshape == scores.shape:
         return "dense", _as_tensor(target, like=scores)
     raise ValueError(f"{name}: input shape {scores.shape} and target shape {tshape} do not fit: the target "
@@ -288,7 +288,6 @@ class CrossEntropy(Function):
             logp = shift - np.log(np.exp(shift).sum(axis=-1, keepdims=True))
             if index:  # pick the target's log-probability (a -inf logit elsewhere is no NaN)
                 losses = -np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
-                y = _one_hot(y, z.shape[-1], z.dtype)
             else:  # 0 · log 0 = 0: classes with zero target weight do not count
                 losses = -np.where(y == 0, 0, y * logp).sum(axis=-1)
         ctx.save_for_backward(logp, y)
@@ -305,8 +304,13 @@ class CrossEntropy(Function):
             g = g / max(ctx.n, 1)
         g = g[..., None] if ctx.reduction == "none" else g
         p = np.exp(logp)
-        if not ctx.index:  # soft targets need not sum to 1
-            p = p * y.sum(axis=-1, keepdims=True)
+        if ctx.index:  # y holds class indices: softmax - one_hot, without building the one-hot
+            dz = p * g
+            rows = dz.reshape(-1, dz.shape[-1])  # a view: dz is fresh and contiguous
+            g_rows = np.broadcast_to(g, y.shape + (1,)).reshape(-1) if ctx.reduction == "none" else g
+            rows[np.arange(rows.shape[0]), y.reshape(-1)] -= g_rows
+            return dz, None
+        p = p * y.sum(axis=-1, keepdims=True)  # soft targets need not sum to 1
         dz = (p - y) * g
         dy = -logp * g if ctx.needs_input_grad[1] else None
         return dz, dy
@@ -314,12 +318,6 @@ class CrossEntropy(Function):
     @classmethod
     def op_name(cls) -> str:
         return "cross_entropy"
-
-
-def _one_hot(idx: np.ndarray, n: int, dtype: Any) -> np.ndarray:
-    out = np.zeros(idx.shape + (n,), dtype=dtype)
-    np.put_along_axis(out, idx[..., None], 1, axis=-1)
-    return out
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
