@@ -311,6 +311,7 @@ def _private_saved_arrays(root: mg.Tensor) -> list:
     nodes = _graph_nodes(root)
     tensors = [t for n in nodes for t in n.inputs if isinstance(t, mg.Tensor)] + [root]
     held = {id(t._data) for t in tensors} | {id(t._data.base) for t in tensors}  # (an output may be a view)
+    held |= {id(a) for n in nodes for a in n.inputs if isinstance(a, np.ndarray)}  # constants the op was given
     return [weakref.ref(a) for n in nodes for a in (n.saved_tensors or ())
             if isinstance(a, np.ndarray) and id(a) not in held]
 
