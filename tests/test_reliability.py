@@ -325,7 +325,7 @@ def _loss_with_private_saves() -> tuple[mg.Tensor, mg.Tensor]:
 def test_backward_without_retain_graph_releases_every_saved_array():
     x, loss = _loss_with_private_saves()
     refs = _private_saved_arrays(loss)
-    assert len(refs) >= 4
+    assert len(refs) >= 3  # cross_entropy's log-probabilities, max's mask, var's x - mean
     loss.backward()
     gc.collect()
     assert all(n.saved_tensors is None for n in _graph_nodes(loss))
