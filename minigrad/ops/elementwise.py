@@ -216,31 +216,24 @@ class Clip(Function):
 class Maximum(Function):
     """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties"""
 
+    pick, wins = np.maximum, np.greater  # Minimum swaps these two and nothing else
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.maximum(x, y)
+        return type(ctx).pick(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = (x > y) + 0.5 * (x == y)
+        share = type(ctx).wins(x, y) + 0.5 * (x == y)
         return grad * share, grad * (1 - share)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties"""
 
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return np.minimum(x, y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        share = (x < y) + 0.5 * (x == y)
-        return grad * share, grad * (1 - share)
+    pick, wins = np.minimum, np.less
 
 
 class Where(Function):
