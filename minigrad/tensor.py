@@ -8,7 +8,7 @@ promotion (float32 with float64 gives float64).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -451,10 +451,6 @@ def rand(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | No
     gen = rng if rng is not None else default_rng()
     data = gen.random(_shape_arg(shape)).astype(_dtype_or_default(dtype))
     return Tensor(data, requires_grad=requires_grad)
-
-
-def _iter_tensors(ts: Iterable[Any]) -> list:
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in ts]
 
 
 from . import ops as _ops  # noqa: E402  (circular by design: the ops build on Function and Tensor)
