@@ -324,6 +324,8 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
         if len(in_grads) != len(inputs):
             raise RuntimeError(f"{node.op_name()}.backward returned {len(in_grads)} gradients for "
                                f"{len(inputs)} inputs; return one per positional input of forward")
+        if len(in_grads) > 2:
+            in_grads = _own_arrays(in_grads)
         prev = None
         for inp, need, gi in zip(inputs, node.needs_input_grad, in_grads):
             if gi is None or not need:
@@ -336,7 +338,7 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
             if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                 with np.errstate(over="ignore"):  # a float64 gradient beyond float32's range becomes inf
                     gi = gi.astype(data.dtype)
-            elif gi is prev:  # the same array handed to two inputs: give each its own
+            elif gi is prev:  # the same array handed to both inputs (Add): give each its own
                 gi = gi.copy()
             prev = gi
             if anomaly:
@@ -352,6 +354,14 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
                     grads[key] = gi
                     nodes[key] = fn
                     heappush(heap, -key)
+
+
+def _own_arrays(grads: tuple) -> tuple:
+    """Copy any array that a backward returned for more than one input, so no two leaves share a .grad."""
+    out = []
+    for g in grads:
+        out.append(g.copy() if g is not None and any(g is o for o in out) else g)
+    return tuple(out)
 
 
 def _fit_shape(gi: np.ndarray, shape: tuple, node: Function) -> np.ndarray:

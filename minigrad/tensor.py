@@ -151,6 +151,8 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if copy:  # np.array(t) asks for a copy
+            return np.array(self._data, dtype=dtype, copy=True)
         return self._data if dtype is None else self._data.astype(dtype)
 
     __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
@@ -180,7 +182,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False)."""
-        return Tensor(self._data, name=self.name)
+        return Tensor(self._data, dtype=self._data.dtype, name=self.name)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor at the next backward (leaves always keep theirs)."""

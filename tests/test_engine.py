@@ -337,3 +337,33 @@ def test_detect_anomaly_names_the_op_in_forward_and_backward():
             with np.errstate(divide="ignore"):
                 z.sum().backward()
     assert not mg.autograd.is_anomaly_enabled()
+
+
+def test_np_array_of_a_tensor_is_a_copy_and_detach_keeps_the_dtype():
+    t = mg.tensor([1.0, 2.0])
+    a = np.array(t)
+    a[0] = 9.0
+    assert t.tolist() == [1.0, 2.0]
+    assert mg.argmax(mg.tensor([[1.0, 3.0], [2.0, 0.0]]), axis=1).detach().dtype == np.int64
+
+
+def test_gradient_of_x_to_the_power_zero_is_zero_at_zero():
+    x = mg.tensor(0.0, requires_grad=True)
+    (x ** 0).backward()
+    assert x.grad == 0.0
+
+
+def test_one_array_returned_for_two_non_adjacent_inputs_gives_each_leaf_its_own_grad():
+    class ThreeWay(mg.Function):
+        @staticmethod
+        def forward(ctx, a, b, c):
+            return a + b + c
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, 2 * grad, grad  # the same array for a and c
+
+    a, b, c = (mg.tensor([1.0, 1.0], requires_grad=True) for _ in range(3))
+    ThreeWay.apply(a, b, c).sum().backward()
+    a.grad[0] = 100.0
+    assert c.grad.tolist() == [1.0, 1.0]

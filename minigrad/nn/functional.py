@@ -35,7 +35,9 @@ class Affine(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[0]:
+        if weight.ndim != 2:
+            raise ValueError(f"affine: weight must be 2-D (in, units); received shape {weight.shape}")
+        if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
             raise ValueError(f"affine: shapes {x.shape} and {weight.shape} are not aligned: x must end with "
                              f"weight.shape[0] = {weight.shape[0] if weight.ndim else '?'} features")
         ctx.save_for_backward(x, weight)
@@ -329,9 +331,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction("cross_entropy", reduction)
     logits = _as_tensor(logits)
     kind, y = _class_target("cross_entropy", logits, target)
-    if kind == "index":
-        return CrossEntropy.apply(logits, y, index=True, reduction=reduction)
-    return CrossEntropy.apply(logits, y, index=False, reduction=reduction)
+    return CrossEntropy.apply(logits, y, index=kind == "index", reduction=reduction)
 
 
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:

@@ -103,9 +103,8 @@ class Var(Function):
 
 
 class _Extreme(Function):
-    """Shared forward/backward of max and min: the gradient is split evenly among tied extremes."""
-
-    reduce = staticmethod(np.max)
+    """Shared forward/backward of max and min: the gradient is split evenly among tied extremes.
+    Subclasses set ``reduce`` (np.max or np.min)."""
 
     @classmethod
     def _forward(cls, ctx, x, axis, keepdims):

@@ -82,7 +82,7 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, idx=None):
-        ctx.idx, ctx.shape, ctx.dtype = idx, x.shape, x.dtype
+        ctx.idx, ctx.shape = idx, x.shape
         try:
             return x[idx]
         except (IndexError, TypeError) as exc:
