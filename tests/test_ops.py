@@ -282,3 +282,9 @@ def test_scalar_on_either_side_of_every_arithmetic_operator():
     xs = np.array([1.0, 2.0])
     expected = 3 + 1 / xs ** 2 - 2 * (1 - xs) + np.log(2) * 2 ** xs - 0.25
     np.testing.assert_allclose(x.grad, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("idx", [(0, 5), np.int64(5)])
+def test_out_of_range_index_is_an_index_error_naming_index_and_shape(idx):
+    with pytest.raises(IndexError, match=r"getitem: index .* tensor of shape \(2, 3\)"):
+        mg.ones((2, 3))[idx]

@@ -85,8 +85,10 @@ class GetItem(Function):
         ctx.idx, ctx.shape = idx, x.shape
         try:
             return x[idx]
-        except (IndexError, TypeError) as exc:
-            raise ValueError(f"index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
+        except IndexError as exc:  # out of range: still an IndexError, so iteration stops cleanly
+            raise TensorIndexError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
+        except TypeError as exc:
+            raise ValueError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
 
     @staticmethod
     def backward(ctx, grad):
