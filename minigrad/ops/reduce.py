@@ -37,8 +37,14 @@ def _axes(axis: Any, ndim: int, op: str) -> tuple:
 
 
 def _expand(grad: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
-    """Put reduced axes back (as size 1) so ``grad`` broadcasts against the input."""
-    return grad if keepdims or not axes else np.expand_dims(grad, axes)
+    """Put reduced axes back (as size 1) so ``grad`` broadcasts against the input.
+    (A reshape: ``np.expand_dims`` with a tuple of axes costs ~10x more on small arrays.)"""
+    if keepdims or not axes:
+        return grad
+    shape = list(grad.shape)
+    for a in axes:  # sorted ascending, so each insert lands at its final position
+        shape.insert(a, 1)
+    return grad.reshape(shape)
 
 
 def _broadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
