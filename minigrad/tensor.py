@@ -394,6 +394,11 @@ class Tensor:
 # creation functions
 
 
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself when it is a Tensor, else ``Tensor(x)`` (what the ops' function forms take)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
     """Function form of ``Tensor(...)``."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)

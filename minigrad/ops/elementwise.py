@@ -251,10 +251,6 @@ class Where(Function):
         return None, grad * cond, grad * ~cond
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def exp(x: Any) -> Tensor: return Exp.apply(_t(x))
 def log(x: Any) -> Tensor: return Log.apply(_t(x))
 def sqrt(x: Any) -> Tensor: return Sqrt.apply(_t(x))
@@ -323,6 +319,6 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(c, a, b)
 
 
-from ..tensor import Tensor  # noqa: E402
+from ..tensor import Tensor, as_tensor as _t  # noqa: E402
 from ._checks import float_arg  # noqa: E402
 from .arithmetic import _operands  # noqa: E402

@@ -216,10 +216,6 @@ class LogSoftmax(Function):
         return "log_softmax"
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def _kd(op: str, keepdims: Any) -> bool:
     return keepdims if type(keepdims) is bool else bool_arg(op, "keepdims", keepdims)
 
@@ -286,5 +282,5 @@ def argmin(x: Any, axis: int | None = None) -> Tensor:
     return _arg_extreme("argmin", np.argmin, x, axis)
 
 
-from ..tensor import Tensor  # noqa: E402
+from ..tensor import Tensor, as_tensor as _t  # noqa: E402
 from ._checks import axis_in_range, bool_arg, int_arg  # noqa: E402

@@ -101,10 +101,6 @@ class GetItem(Function):
         return "getitem"
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def _own_data(x: Tensor, out: Tensor) -> Tensor:
     """Give a view of a parameter (a leaf that requires grad) its own copy of the data.
 
@@ -221,5 +217,5 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     return _own_data(x, GetItem.apply(x, idx=idx))
 
 
-from ..tensor import Tensor  # noqa: E402
+from ..tensor import Tensor, as_tensor as _t  # noqa: E402
 from ._checks import axis_in_range, tensor_list  # noqa: E402
