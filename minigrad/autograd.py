@@ -174,6 +174,8 @@ class Function:
 
     The ``ctx`` object offers ``save_for_backward(*arrays)``, ``saved_tensors`` and
     ``needs_input_grad`` (a tuple of bools, one per positional input, to skip needless work).
+    ``backward`` runs under one ``np.errstate`` that the engine sets for the whole pass, so inf/NaN
+    arithmetic in it is silent (``mg.detect_anomaly()`` reports it); ops need no errstate of their own.
     """
 
     __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_seq", "_versions", "__dict__")

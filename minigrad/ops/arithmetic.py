@@ -63,9 +63,8 @@ class Div(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        with np.errstate(all="ignore"):
-            gx = grad / y if nx else None
-            gy = -grad * x / (y * y) if ny else None
+        gx = grad / y if nx else None
+        gy = -grad * x / (y * y) if ny else None
         return gx, gy
 
 
@@ -83,9 +82,8 @@ class Pow(Function):
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        with np.errstate(all="ignore"):
-            gx = np.where(y == 0, 0, grad * y * x ** (y - 1)) if nx else None  # d(x**0)/dx = 0, also at x = 0
-            gy = grad * out * np.log(np.where(x > 0, x, 1)) if ny else None  # 0 where x <= 0 (no real derivative)
+        gx = np.where(y == 0, 0, grad * y * x ** (y - 1)) if nx else None  # d(x**0)/dx = 0, also at x = 0
+        gy = grad * out * np.log(np.where(x > 0, x, 1)) if ny else None  # 0 where x <= 0 (no real derivative)
         return gx, gy
 
 
