@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import no_grad
+from ..data import batches
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = ["Model", "History", "NonFiniteLossError"]
@@ -496,12 +497,9 @@ class Model:
         cfg = self._compiled
         opt, loss_fn = cfg.optimizer, cfg.loss_fn
         wrap_y = cfg.loss_name != "sparse_categorical_crossentropy"  # int labels stay arrays
-        if rng is not None:
-            order = rng.permutation(len(x))
-            x, y = x[order], y[order]
         tally, last_draw, n = _Tally(cfg.metrics), time.perf_counter(), len(x)
-        for b, start in enumerate(range(0, n, batch_size)):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        for b, (xb, yb) in enumerate(batches(x, y, batch_size, shuffle=rng is not None, rng=rng)):
+            start = b * batch_size
             out = self(Tensor(xb))
             loss = loss_fn(out, Tensor(yb) if wrap_y else yb)
             value = float(loss._data)
