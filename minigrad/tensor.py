@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import Function, is_grad_enabled, retain_grad_of, run_backward
+from .autograd import Function, bump_version, is_grad_enabled, retain_grad_of, run_backward
 from .random import default_rng
 
 __all__ = [
@@ -105,7 +105,7 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         self._data = _to_array(value, self._data.dtype if not isinstance(value, np.ndarray) else None)
-        self._version += 1
+        bump_version(self)
 
     shape = property(lambda self: self._data.shape, doc="tuple of dimensions")
     dtype = property(lambda self: self._data.dtype, doc="numpy dtype")
@@ -218,7 +218,7 @@ class Tensor:
     def _changed_in_place(self) -> None:
         """Bump the version; if the op that made this tensor saved it for backward, tell that op too
         (its backward() will then refuse to use the changed array)."""
-        self._version += 1
+        bump_version(self)
         fn = self.grad_fn
         if fn is not None and fn.saved_tensors and any(a is self._data for a in fn.saved_tensors):
             fn._output_version = self._version

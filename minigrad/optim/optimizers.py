@@ -7,7 +7,7 @@ The base class does the rest of a step, the same for all of them:
         g = p.grad + weight_decay * p          # L2 penalty, PyTorch's (coupled) weight decay
         state[i]["step"] += 1
         update(p.data, g, state[i])            # in place, in p's dtype
-        p._version += 1                        # so backward() notices a stale graph
+        bump_version(p)                        # so backward() notices a stale graph
 
 Conventions follow PyTorch (``torch.optim``): epsilon outside the square root, Adam bias-corrected.
 Each class docstring says where Keras and lecture 04 differ.
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adagrad", "RMSProp", "Adam", "get"]
@@ -170,7 +171,7 @@ class Optimizer:
                 state = self.state[i]
                 state["step"] = state.get("step", 0) + 1
                 self.update(data, g, state)
-                p._version += 1
+                bump_version(p)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         """Change ``p`` in place from gradient ``g``; ``state`` persists between steps. Do not modify ``g``."""
