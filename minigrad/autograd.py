@@ -222,7 +222,7 @@ class Function:
                     xb, nb, vb = b._data, b.requires_grad, b._version
                 else:
                     xb, nb, vb = b, False, -1
-                needs = (na, nb)
+                needs, record = (na, nb), na or nb
                 out = cls.forward(ctx, xa, xb)
             elif n == 1 and not kwargs:
                 a = args[0]
@@ -230,18 +230,26 @@ class Function:
                     xa, na, va = a._data, a.requires_grad, a._version
                 else:
                     xa, na, va = a, False, -1
-                needs = (na,)
+                needs, record = (na,), na
                 out = cls.forward(ctx, xa)
-            else:
-                arrays = tuple(a._data if isinstance(a, Tensor) else a for a in args)
-                needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            else:  # (a plain loop: generator expressions cost a frame each)
+                arrays, needs = [], []
+                for a in args:
+                    if isinstance(a, Tensor):
+                        arrays.append(a._data)
+                        needs.append(a.requires_grad)
+                    else:
+                        arrays.append(a)
+                        needs.append(False)
+                needs = tuple(needs)
+                record = True in needs
                 out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as exc:
             if str(exc).startswith(cls.op_name()):  # the op's own message already names op and shapes
                 raise
             shapes = " and ".join(str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in args)
             raise ValueError(f"{cls.op_name()} (input shapes {shapes}): {exc}") from None
-        if type(out) is not np.ndarray:
+        if type(out) is not _ndarray:
             out = np.asarray(out)
         if _anomaly[0]:
             _check_finite("forward output", cls.op_name(), out)
@@ -250,7 +258,7 @@ class Function:
         t.grad = None
         t._version = 0
         t.name = None
-        if True in needs and _local.grad_enabled:
+        if record and _local.grad_enabled:
             t.requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
@@ -263,10 +271,8 @@ class Function:
                 elif n == 1 and not kwargs:
                     ctx._versions, ctx._arrays = (va,), (xa,)
                 else:
-                    ctx._versions = tuple(a._version if isinstance(a, Tensor) else -1 for a in args)
+                    ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args])
                     ctx._arrays = arrays
-            else:
-                ctx._versions = None
             if _anomaly[0]:
                 ctx._created_at = _user_frame()
         else:
@@ -276,6 +282,7 @@ class Function:
 
 
 _new = object.__new__
+_ndarray = np.ndarray  # (a module global: reading np.ndarray in the hot path costs ~100 ns)
 _sequence = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes
 # Counts in-place changes to any tensor (and retain_grad calls). A node made after the latest one
 # cannot have a changed input, so backward skips the per-input version checks for it (see
@@ -336,7 +343,7 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
         if len(in_grads) != n:
             raise RuntimeError(f"{node.op_name()}.backward returned {len(in_grads)} gradients for "
                                f"{n} inputs; return one per positional input of forward")
-        if n > 2:
+        if n > 2 and len(set(map(id, in_grads))) < n:  # some array (or None) handed out twice
             in_grads = _own_arrays(in_grads)
         needs = node.needs_input_grad
         prev = None
@@ -347,7 +354,7 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
                 continue
             inp = inputs[i]
             data = inp._data
-            if type(gi) is not np.ndarray or gi.dtype is not data.dtype or gi.shape != data.shape:
+            if type(gi) is not _ndarray or gi.dtype is not data.dtype or gi.shape != data.shape:
                 gi = _conform(gi, data, node)
             if gi is prev:  # the same array handed to both inputs (Add): give each its own
                 gi = gi.copy()
@@ -373,7 +380,7 @@ def _check_node(node: Function, g: np.ndarray) -> None:
     saved array that changed since forward, and store the gradient of a ``retain_grad()`` tensor."""
     if node._output_version:
         _version_error(node, None, 0, node._output_version)
-    if node._versions is not None:
+    if node.saved_tensors:  # (then forward recorded _versions and _arrays)
         for inp, v, arr in zip(node.inputs, node._versions, node._arrays):
             if v >= 0 and inp._version != v and any(s is arr for s in node.saved_tensors):
                 _version_error(node, inp, v)

@@ -22,6 +22,7 @@ __all__ = [
 
 _default_dtype = [np.dtype(np.float32)]
 _PY_SCALARS = (float, int, bool)
+_FAST_SCALARS = (float, int)  # used as they are by the binary operators when small (see Tensor._operand)
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
@@ -207,7 +208,8 @@ class Tensor:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs: backward() on "
                                    f"a tensor of shape {self.shape} needs a gradient, e.g. "
                                    f"y.backward(grad=np.ones({self.shape}))")
-            seed = np.ones(self._data.shape, dtype=self._data.dtype)
+            shape = self._data.shape  # () for a loss; np.array is ~5x quicker than np.ones there
+            seed = np.array(1, dtype=self._data.dtype) if not shape else np.ones(shape, dtype=self._data.dtype)
         else:
             seed = np.array(_to_array(grad, self._data.dtype))  # a private copy
             if seed.shape != self._data.shape:
@@ -286,31 +288,41 @@ class Tensor:
         return other
 
     def __add__(self, other: Any) -> "Tensor":
-        return _ops.Add.apply(self, other if type(other) is Tensor else self._operand(other))
+        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+            other = self._operand(other)
+        return _ops.Add.apply(self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
         return _ops.Add.apply(self._operand(other), self)
 
     def __sub__(self, other: Any) -> "Tensor":
-        return _ops.Sub.apply(self, other if type(other) is Tensor else self._operand(other))
+        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+            other = self._operand(other)
+        return _ops.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
         return _ops.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other: Any) -> "Tensor":
-        return _ops.Mul.apply(self, other if type(other) is Tensor else self._operand(other))
+        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+            other = self._operand(other)
+        return _ops.Mul.apply(self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
         return _ops.Mul.apply(self._operand(other), self)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return _ops.Div.apply(self, other if type(other) is Tensor else self._operand(other))
+        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+            other = self._operand(other)
+        return _ops.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         return _ops.Div.apply(self._operand(other), self)
 
     def __pow__(self, other: Any) -> "Tensor":
-        return _ops.Pow.apply(self, other if type(other) is Tensor else self._operand(other))
+        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+            other = self._operand(other)
+        return _ops.Pow.apply(self, other)
 
     def __rpow__(self, other: Any) -> "Tensor":
         return _ops.Pow.apply(self._operand(other), self)
@@ -354,19 +366,20 @@ class Tensor:
     def __ge__(self, other: Any) -> "Tensor":
         return self._compare(other, np.greater_equal)
 
-    # -- named ops: each forwards to the one definition in minigrad.ops --------------------------
-    def exp(self) -> "Tensor": return _ops.exp(self)
-    def log(self) -> "Tensor": return _ops.log(self)
-    def sqrt(self) -> "Tensor": return _ops.sqrt(self)
-    def abs(self) -> "Tensor": return _ops.abs(self)
-    def sigmoid(self) -> "Tensor": return _ops.sigmoid(self)
-    def relu(self) -> "Tensor": return _ops.relu(self)
-    def tanh(self) -> "Tensor": return _ops.tanh(self)
+    # -- named ops: each forwards to the one definition in minigrad.ops (the one-input ones straight
+    #    to their Function: self needs no conversion, and two calls less matter in long chains) ------
+    def exp(self) -> "Tensor": return _ops.Exp.apply(self)
+    def log(self) -> "Tensor": return _ops.Log.apply(self)
+    def sqrt(self) -> "Tensor": return _ops.Sqrt.apply(self)
+    def abs(self) -> "Tensor": return _ops.Abs.apply(self)
+    def sigmoid(self) -> "Tensor": return _ops.Sigmoid.apply(self)
+    def relu(self) -> "Tensor": return _ops.ReLU.apply(self)
+    def tanh(self) -> "Tensor": return _ops.Tanh.apply(self)
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor": return _ops.leaky_relu(self, alpha)
     def elu(self, alpha: float = 1.0) -> "Tensor": return _ops.elu(self, alpha)
-    def softplus(self) -> "Tensor": return _ops.softplus(self)
+    def softplus(self) -> "Tensor": return _ops.Softplus.apply(self)
     def hardtanh(self, min: float = -1.0, max: float = 1.0) -> "Tensor": return _ops.hardtanh(self, min, max)
-    def softsign(self) -> "Tensor": return _ops.softsign(self)
+    def softsign(self) -> "Tensor": return _ops.Softsign.apply(self)
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor": return _ops.clip(self, min, max)
     def maximum(self, other: Any) -> "Tensor": return _ops.maximum(self, other)
     def minimum(self, other: Any) -> "Tensor": return _ops.minimum(self, other)

@@ -43,7 +43,7 @@ class Affine(Function):
         ctx.save_for_backward(x, weight)
         y = x @ weight
         if bias is not None:
-            if bias.dtype == y.dtype:
+            if bias.dtype is y.dtype:
                 y += bias  # in place on the fresh product: one array less
             else:
                 y = y + bias
@@ -53,9 +53,12 @@ class Affine(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])  # batch axes flattened: (batch, units)
+        if grad.ndim == 2:
+            g2, x2 = grad, x
+        else:  # batch axes flattened: g2 (batch, units), x2 (batch, in)
+            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = grad @ w.T if nx else None
-        gw = x.reshape(-1, x.shape[-1]).T @ g2 if nw else None
+        gw = x2.T @ g2 if nw else None
         gb = g2.sum(axis=0) if nb else None
         return gx, gw, gb
 

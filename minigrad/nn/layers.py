@@ -205,10 +205,14 @@ class Dense(Module):
             if x.ndim == 0:
                 raise ValueError(f"Dense(units={self.units}) needs inputs with a feature axis; received a 0-d input")
             self.build((None,) + x.shape[1:] if x.ndim >= 2 else (None, x.shape[0]))
-        if x.ndim == 0 or x.shape[-1] != self.input_dim:
-            raise ValueError(f"Dense(units={self.units}) expects inputs whose last dimension is "
-                             f"{self.input_dim}; received an input of shape {x.shape}")
-        return self.activation(F.affine(x, self.weight, self.bias))
+        try:
+            z = F.Affine.apply(x, self.weight, self.bias)
+        except ValueError:  # say it in the layer's words when the input is the problem
+            if x.ndim == 0 or x.shape[-1] != self.input_dim:
+                raise ValueError(f"Dense(units={self.units}) expects inputs whose last dimension is "
+                                 f"{self.input_dim}; received an input of shape {x.shape}") from None
+            raise
+        return self.activation(z)
 
     def _build_from_state(self, prefix: str, state: dict) -> None:
         w = state.get(prefix + "weight")

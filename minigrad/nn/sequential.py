@@ -29,7 +29,7 @@ class Sequential(Model, Module):
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         self.name = name if name is not None else "sequential"
-        self._n = 0
+        self._layers: tuple = ()  # the same modules as the attributes "0", "1", …, in order
         for layer in layers:
             self.add(layer)
 
@@ -37,24 +37,30 @@ class Sequential(Model, Module):
     @property
     def layers(self) -> list:
         """The layers, in order (a new list)."""
-        return [self.__dict__[str(i)] for i in range(self._n)]
+        return list(self._layers)
 
     def named_children(self) -> list:
-        return [(str(i), self.__dict__[str(i)]) for i in range(self._n)]
+        return [(str(i), layer) for i, layer in enumerate(self._layers)]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name.isdigit() and int(name) < len(self.__dict__.get("_layers", ())):  # model.0 = other layer
+            self._layers = tuple(self.__dict__[str(i)] for i in range(len(self._layers)))
 
     def add(self, layer: Module) -> None:
         """Append ``layer``; if the model's output shape is known, build ``layer`` for it now."""
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.add expects a Module (a layer such as Dense(4)); "
                             f"Received: layer={layer!r} of type {type(layer).__name__}")
-        if self._n and self.__dict__[str(self._n - 1)].output_shape is not None:
-            _connect(layer, self.__dict__[str(self._n - 1)].output_shape, self._n)
-        setattr(self, str(self._n), layer)
-        self._n += 1
+        n = len(self._layers)
+        if n and self._layers[-1].output_shape is not None:
+            _connect(layer, self._layers[-1].output_shape, n)
+        setattr(self, str(n), layer)
+        self._layers += (layer,)
         self._sync_shapes()
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._layers)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
@@ -65,7 +71,7 @@ class Sequential(Model, Module):
         try:
             return self.layers[idx]
         except IndexError:
-            raise IndexError(f"Sequential index {idx} is out of range for {self._n} layers") from None
+            raise IndexError(f"Sequential index {idx} is out of range for {len(self._layers)} layers") from None
         except TypeError:
             raise TypeError(f"Sequential indices must be integers or slices; received {idx!r}") from None
 
@@ -94,7 +100,7 @@ class Sequential(Model, Module):
 
     # -- running --------------------------------------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:
-        for layer in self.layers:
+        for layer in self._layers:
             x = layer(x)
         if self.output_shape is None:
             self._sync_shapes()

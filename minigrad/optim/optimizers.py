@@ -158,20 +158,26 @@ class Optimizer:
                 if g is None:
                     continue
                 data = p._data
-                try:
-                    g = np.asarray(g, dtype=data.dtype)  # arithmetic stays in the parameter's dtype
-                except (TypeError, ValueError):
-                    raise TypeError(f"{type(self).__name__}.step(): params[{i}].grad must be a numeric array; "
-                                    f"received {type(p.grad).__name__}: {p.grad!r:.60}") from None
-                if g.shape != data.shape:
-                    raise ValueError(f"{type(self).__name__}.step(): params[{i}] has shape {data.shape} but its "
-                                     f"grad has shape {g.shape}")
+                if type(g) is not np.ndarray or g.dtype is not data.dtype or g.shape != data.shape:
+                    g = self._checked_grad(i, g, data)
                 if self.weight_decay:  # into a new array (p.grad is never changed); out= keeps 0-d an array
                     g = np.add(g, self.weight_decay * data, out=np.empty_like(data))
                 state = self.state[i]
                 state["step"] = state.get("step", 0) + 1
                 self.update(data, g, state)
                 bump_version(p)
+
+    def _checked_grad(self, i: int, g: Any, data: np.ndarray) -> np.ndarray:
+        """``params[i].grad`` as an array of the parameter's dtype (the arithmetic stays in it) and shape."""
+        try:
+            arr = np.asarray(g, dtype=data.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"{type(self).__name__}.step(): params[{i}].grad must be a numeric array; "
+                            f"received {type(g).__name__}: {g!r:.60}") from None
+        if arr.shape != data.shape:
+            raise ValueError(f"{type(self).__name__}.step(): params[{i}] has shape {data.shape} but its "
+                             f"grad has shape {arr.shape}")
+        return arr
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         """Change ``p`` in place from gradient ``g``; ``state`` persists between steps. Do not modify ``g``."""
