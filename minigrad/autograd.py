@@ -178,8 +178,7 @@ class Function:
     arithmetic in it is silent (``mg.detect_anomaly()`` reports it); ops need no errstate of their own.
     """
 
-    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_seq", "_epoch", "_versions", "_arrays",
-                 "__dict__")
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_seq", "_epoch", "_versions", "__dict__")
     _retained = None  # a weak reference to the output, set by Tensor.retain_grad()
     _output_version = 0  # set when the output, saved by forward, was changed in place
     _created_at = None  # the user's source line, recorded in anomaly mode
@@ -222,7 +221,7 @@ class Function:
                     xb, nb, vb = b._data, b.requires_grad, b._version
                 else:
                     xb, nb, vb = b, False, -1
-                needs, record = (na, nb), na or nb
+                needs, record = _NEEDS2[na][nb], na or nb
                 out = cls.forward(ctx, xa, xb)
             elif n == 1 and not kwargs:
                 a = args[0]
@@ -230,7 +229,7 @@ class Function:
                     xa, na, va = a._data, a.requires_grad, a._version
                 else:
                     xa, na, va = a, False, -1
-                needs, record = (na,), na
+                needs, record = _NEEDS1[na], na
                 out = cls.forward(ctx, xa)
             else:  # (a plain loop: generator expressions cost a frame each)
                 arrays, needs = [], []
@@ -265,14 +264,13 @@ class Function:
             ctx.needs_input_grad = needs
             ctx._seq = next(_sequence)
             ctx._epoch = _epoch[0]
-            if ctx.saved_tensors:  # remember versions, so backward can tell if a saved input changed
+            if ctx.saved_tensors:  # versions and arrays of the inputs, so backward can tell if a saved one changed
                 if n == 2 and not kwargs:
-                    ctx._versions, ctx._arrays = (va, vb), (xa, xb)
+                    ctx._versions = (va, vb, xa, xb)
                 elif n == 1 and not kwargs:
-                    ctx._versions, ctx._arrays = (va,), (xa,)
+                    ctx._versions = (va, xa)
                 else:
-                    ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args])
-                    ctx._arrays = arrays
+                    ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args] + arrays)
             if _anomaly[0]:
                 ctx._created_at = _user_frame()
         else:
@@ -283,6 +281,10 @@ class Function:
 
 _new = object.__new__
 _ndarray = np.ndarray  # (a module global: reading np.ndarray in the hot path costs ~100 ns)
+# needs_input_grad of one- and two-input ops, indexed by requires_grad flags: shared tuples, so the
+# hot path allocates (and the cyclic GC tracks) one object less per op
+_NEEDS1 = ((False,), (True,))
+_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 _sequence = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes
 # Counts in-place changes to any tensor (and retain_grad calls). A node made after the latest one
 # cannot have a changed input, so backward skips the per-input version checks for it (see
@@ -380,8 +382,9 @@ def _check_node(node: Function, g: np.ndarray) -> None:
     saved array that changed since forward, and store the gradient of a ``retain_grad()`` tensor."""
     if node._output_version:
         _version_error(node, None, 0, node._output_version)
-    if node.saved_tensors:  # (then forward recorded _versions and _arrays)
-        for inp, v, arr in zip(node.inputs, node._versions, node._arrays):
+    if node.saved_tensors:  # (then forward recorded _versions: n versions, then the n arrays)
+        n = len(node.inputs)
+        for inp, v, arr in zip(node.inputs, node._versions[:n], node._versions[n:]):
             if v >= 0 and inp._version != v and any(s is arr for s in node.saved_tensors):
                 _version_error(node, inp, v)
     if node._retained is not None:
