@@ -1,18 +1,18 @@
-"""Timing by ratios: each measured cell runs between two runs of its NumPy reference.
+"""Timing by ratios: each call of the measured cell runs between two calls of its NumPy reference.
 
 The host this project runs on switches between speed states (~1.7x apart) within seconds, so an
-absolute time means little. What is stable is the ratio of two codes timed a fraction of a second
-apart. One *round* is::
+absolute time means little, and even two timings a tenth of a second apart can land in different
+states. What is stable is the ratio of two codes timed call by call, interleaved. One *round* is::
 
-    ref_a = time(reference);  t = time(cell);  ref_b = time(reference)
-    ratio = t / sqrt(ref_a * ref_b)          # the cell against the geometric mean of its neighbours
+    for each of n pairs:  time one reference call, then one cell call
+    ratio = (sum of the cell's times) / (sum of the reference's times)
 
-and a cell's result is the median ratio over several rounds, with the range (min-max) beside it.
-Every timing runs a calibrated number of calls so one measurement lasts about ``target`` seconds.
+so every cell call sits between two reference calls, and a speed switch hits both sides alike.
+A cell's result is the median ratio over several rounds, with the range (min-max) beside it;
+``n`` is calibrated so one round lasts about ``target`` seconds.
 """
 from __future__ import annotations
 
-import math
 import statistics
 import time
 import tracemalloc
@@ -70,20 +70,26 @@ class Result:
 
 
 def compare(cell: Step, ref: Step, *, rounds: int, target: float, warmup: int = 3) -> Result:
-    """Time ``cell`` between two runs of ``ref`` for ``rounds`` rounds (see the module docstring)."""
+    """Time ``cell`` against ``ref`` call by call for ``rounds`` rounds (see the module docstring)."""
     for _ in range(warmup):
         cell()
         ref()
-    n_cell, n_ref = calibrate(cell, target), calibrate(ref, target)
+    n = calibrate(lambda: (ref(), cell()), target)
+    clock = time.perf_counter
     res = Result()
     for _ in range(rounds):
-        a = time_calls(ref, n_ref)
-        t = time_calls(cell, n_cell)
-        b = time_calls(ref, n_ref)
-        g = math.sqrt(a * b)
-        res.ratios.append(t / g)
-        res.cell_times.append(t)
-        res.ref_times.append(g)
+        ref_total = cell_total = 0.0
+        for _ in range(n):
+            t0 = clock()
+            ref()
+            t1 = clock()
+            cell()
+            t2 = clock()
+            ref_total += t1 - t0
+            cell_total += t2 - t1
+        res.ratios.append(cell_total / ref_total)
+        res.cell_times.append(cell_total / n)
+        res.ref_times.append(ref_total / n)
     return res
 
 

@@ -207,11 +207,12 @@ class Function:
         """Run ``forward`` on the unwrapped arguments and return a Tensor that remembers this call."""
         # This is the hot path of every op, so one- and two-input calls are unrolled: a star-call
         # costs ~150 ns more than a direct one, and W4 (1,000 tiny ops) pays that per op.
+        # (Keyword arguments, such as sum's axis, pass through in every branch.)
         ctx = _new(cls)
         ctx.saved_tensors = ()
         n = len(args)
         try:
-            if n == 2 and not kwargs:
+            if n == 2:
                 a, b = args
                 if isinstance(a, Tensor):
                     xa, na, va = a._data, a.requires_grad, a._version
@@ -222,15 +223,15 @@ class Function:
                 else:
                     xb, nb, vb = b, False, -1
                 needs, record = _NEEDS2[na][nb], na or nb
-                out = cls.forward(ctx, xa, xb)
-            elif n == 1 and not kwargs:
+                out = cls.forward(ctx, xa, xb, **kwargs) if kwargs else cls.forward(ctx, xa, xb)
+            elif n == 1:
                 a = args[0]
                 if isinstance(a, Tensor):
                     xa, na, va = a._data, a.requires_grad, a._version
                 else:
                     xa, na, va = a, False, -1
                 needs, record = _NEEDS1[na], na
-                out = cls.forward(ctx, xa)
+                out = cls.forward(ctx, xa, **kwargs) if kwargs else cls.forward(ctx, xa)
             else:  # (a plain loop: generator expressions cost a frame each)
                 arrays, needs = [], []
                 for a in args:
@@ -265,9 +266,9 @@ class Function:
             ctx._seq = next(_sequence)
             ctx._epoch = _epoch[0]
             if ctx.saved_tensors:  # versions and arrays of the inputs, so backward can tell if a saved one changed
-                if n == 2 and not kwargs:
+                if n == 2:
                     ctx._versions = (va, vb, xa, xb)
-                elif n == 1 and not kwargs:
+                elif n == 1:
                     ctx._versions = (va, xa)
                 else:
                     ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args] + arrays)

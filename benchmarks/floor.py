@@ -1,0 +1,139 @@
+"""How low can a Tensor-per-op autograd in pure Python + NumPy go? A lower bound for W1 and W4.
+
+    python benchmarks/floor.py            # ratios to the NumPy reference, next to minigrad's
+
+``Node`` below is the least such a framework can be: every op returns a new object holding its
+array, a closure for its backward and its parents; backward walks the ops in reverse creation order
+(a tape: no graph search). No grad mode, no dtype or shape checks, no unbroadcasting, no version
+counters, no error messages, no gradient accumulation into leaves beyond a plain ``+``. It computes
+the same numbers as the reference with the same NumPy calls as minigrad's ops (W1: one affine, one
+sigmoid per layer and one MSE node, as minigrad's Dense and mse_loss record them).
+
+Whatever this floor costs over NumPy, no design that keeps "one Python object per op, gradients by
+walking them back" can avoid; what minigrad costs over the floor is what its features cost.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.append(os.path.dirname(HERE))
+
+import numpy as np  # noqa: E402
+
+import data  # noqa: E402
+import harness  # noqa: E402
+import mg_cells  # noqa: E402
+import reference  # noqa: E402
+
+
+class Node:
+    __slots__ = ("data", "grad", "back", "parents")
+
+    def __init__(self, data, back=None, parents=()):
+        self.data, self.grad, self.back, self.parents = data, None, back, parents
+
+
+_tape: list = []
+
+
+def _record(out: np.ndarray, back, parents) -> Node:
+    node = Node(out, back, parents)
+    _tape.append(node)
+    return node
+
+
+def backward(root: Node) -> None:
+    root.grad = np.ones_like(root.data)
+    for node in reversed(_tape):
+        g = node.grad
+        if g is None:
+            continue
+        for p, gp in zip(node.parents, node.back(g)):
+            p.grad = gp if p.grad is None else p.grad + gp
+    _tape.clear()
+
+
+def mul_const(x: Node, c: float) -> Node:
+    return _record(x.data * c, lambda g: (g * c,), (x,))
+
+
+def add_const(x: Node, c: float) -> Node:
+    return _record(x.data + c, lambda g: (g,), (x,))
+
+
+def tanh(x: Node) -> Node:
+    y = np.tanh(x.data)
+    return _record(y, lambda g: (g * (1 - y * y),), (x,))
+
+
+def total(x: Node) -> Node:
+    return _record(np.asarray(x.data.sum()), lambda g: (np.full(x.data.shape, g, x.data.dtype),), (x,))
+
+
+def affine(x: Node, w: Node, b: Node) -> Node:
+    return _record(x.data @ w.data + b.data, lambda g: (g @ w.data.T, x.data.T @ g, g.sum(axis=0)), (x, w, b))
+
+
+def sigmoid(x: Node) -> Node:
+    y = np.tanh(x.data * 0.5)
+    y *= 0.5
+    y += 0.5
+    return _record(y, lambda g: (g * y * (1 - y),), (x,))
+
+
+def mse(p: Node, t: np.ndarray) -> Node:
+    d = p.data - t
+    return _record(np.asarray((d * d).sum() / d.size), lambda g: (d * (g * 2.0 / d.size),), (p,))
+
+
+def w4_chain(dtype=np.float32):
+    x0 = Node(data.chain_input(dtype))
+
+    def step():
+        x = x0
+        for k in range(data.W4_OPS):
+            r = k % 3
+            x = mul_const(x, 1.0001) if r == 0 else add_const(x, 0.001) if r == 1 else tanh(x)
+        loss = total(x)
+        x0.grad = None
+        backward(loss)
+        return loss.data, x0.grad
+
+    return step
+
+
+def w1_xor(dtype=np.float32):
+    params = [Node(a.copy()) for layer in data.xor_params(dtype) for a in layer]
+    W1, b1, W2, b2 = params
+    xs, ys = data.xor_rows(dtype)
+    lr = data.W1_LR
+    i = [0]
+
+    def step():
+        k = i[0] = (i[0] + 1) & 3
+        loss = mse(sigmoid(affine(sigmoid(affine(Node(xs[k]), W1, b1)), W2, b2)), ys[k])
+        for p in params:
+            p.grad = None
+        backward(loss)
+        for p in params:
+            p.data -= lr * p.grad
+        return loss.data
+
+    return step
+
+
+def main() -> None:
+    print("| workload | floor ÷ NumPy | minigrad ÷ NumPy | minigrad ÷ floor |\n|---|---|---|---|")
+    for name, rounds in (("w1_xor", 7), ("w4_chain", 7)):
+        ref = getattr(reference, name)()
+        floor = harness.compare(globals()[name](), ref, rounds=rounds, target=0.1)
+        mine = harness.compare(getattr(mg_cells, name)(), ref, rounds=rounds, target=0.1)
+        print(f"| {name} | {harness.fmt_ratio(floor)} | {harness.fmt_ratio(mine)} | "
+              f"{mine.median / floor.median:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
