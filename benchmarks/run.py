@@ -309,10 +309,11 @@ def main(argv=None) -> int:
     for k, v in info.items():
         if k not in ("date", "command"):
             print(f"- {k}: {v}")
-    print(f"\nCommand: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per timing; "
+    print(f"\nCommand: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per round; "
           f"W2 loss in minigrad: {w2_loss}\n")
-    print("Ratio = time of the cell / geometric mean of the NumPy reference timed just before and just after; "
-          "median over the rounds (min–max). Peer columns are ratios to the same NumPy reference.\n")
+    print("Ratio = total time of the cell's calls / total time of the NumPy reference's calls, the two called "
+          "alternately, one call each in turn; median over the rounds (min–max). Peer columns are ratios to "
+          "the same NumPy reference.\n")
     print("| workload | reference (per call) | minigrad (per call) | minigrad ÷ reference | target | met "
           "| PyTorch | MyGrad | autograd |")
     print("|---|---|---|---|---|---|---|---|---|")

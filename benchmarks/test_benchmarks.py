@@ -80,3 +80,18 @@ def test_quick_run_prints_one_markdown_table():
     assert [r.split("|")[1].strip()[:2] for r in rows] == ["W1", "W4"]
     assert all(r.count("|") == 10 for r in rows)
     assert "BLAS" in out.stdout and "OPENBLAS_CORETYPE" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["w1_xor", "w4_chain"])
+def test_floor_cells_compute_the_reference_numbers(name):
+    """benchmarks/floor.py is a lower bound only if it does the reference's work: same losses (and,
+    for W4, the same input gradient), step after step."""
+    import floor
+
+    ref, cell = getattr(reference, name)(np.float32), getattr(floor, name)(np.float32)
+    for _ in range(3):
+        want, got = ref(), cell()
+        if name == "w4_chain":
+            assert np.allclose(got[0], want[0], rtol=1e-5) and np.allclose(got[1], want[1], rtol=1e-4)
+        else:
+            assert np.allclose(got, want, rtol=1e-5)
