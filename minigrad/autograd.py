@@ -308,7 +308,8 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
 
     Nodes are processed newest first (a max-heap on their creation number), so a node runs
     ``backward`` once, after every node that consumes its output has delivered its gradient:
-    one pass, an explicit heap instead of the call stack.
+    one pass, an explicit heap instead of the call stack. When a node's gradient goes to a single
+    node and nothing else waits, that node runs next without a trip through the heap.
     """
     node = root.grad_fn
     if node is None:  # a leaf: its gradient is the seed itself
@@ -322,13 +323,11 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
 def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None:
     anomaly = _anomaly[0]
     epoch = _epoch[0]
-    grads = {node._seq: grad}  # creation number -> gradient of that node's output, summed so far
-    nodes = {node._seq: node}
-    heap = [-node._seq]
-    while heap:
-        seq = -heappop(heap)
-        node = nodes.pop(seq)
-        g = grads.pop(seq)
+    grads = {}  # creation number -> gradient of that node's output, summed so far (nodes in the heap)
+    nodes = {}
+    heap = []
+    g = grad
+    while True:
         if node.saved_tensors is None:  # freed by an earlier backward()
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through {node.op_name()}): its "
@@ -349,7 +348,7 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
         if n > 2 and len(set(map(id, in_grads))) < n:  # some array (or None) handed out twice
             in_grads = _own_arrays(in_grads)
         needs = node.needs_input_grad
-        prev = None
+        prev = nxt = nxt_g = None
         i = -1
         for gi in in_grads:  # (an index, not zip(): zip's iterators cost ~40% of this loop)
             i += 1
@@ -367,15 +366,31 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
             fn = inp.grad_fn
             if fn is None:
                 _accumulate(inp, gi)
+            elif fn is nxt:
+                nxt_g = nxt_g + gi
             else:
                 key = fn._seq
                 old = grads.get(key)
-                if old is None:
-                    grads[key] = gi
-                    nodes[key] = fn
-                    heappush(heap, -key)
-                else:
+                if old is not None:
                     grads[key] = old + gi
+                elif nxt is None and not heap:
+                    # Nothing else is waiting, so fn is the newest pending node: it runs next,
+                    # handed on directly (a chain, the common case, never touches the heap).
+                    nxt, nxt_g = fn, gi
+                else:
+                    if nxt is not None:  # a second branch: both wait in the heap
+                        grads[nxt._seq], nodes[nxt._seq] = nxt_g, nxt
+                        heappush(heap, -nxt._seq)
+                        nxt = None
+                    grads[key], nodes[key] = gi, fn
+                    heappush(heap, -key)
+        if nxt is not None:
+            node, g = nxt, nxt_g
+        elif heap:
+            seq = -heappop(heap)
+            node, g = nodes.pop(seq), grads.pop(seq)
+        else:
+            return
 
 
 def _check_node(node: Function, g: np.ndarray) -> None:

@@ -7,6 +7,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 
@@ -98,6 +100,23 @@ def test_shared_subexpression_gets_the_sum_of_its_paths():
     y = a + a * 2
     y.backward()
     assert x.grad == pytest.approx(3 * 2 * 3.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["tanh", "mul", "add", "scale"]),
+                          st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=25))
+def test_random_graphs_of_chains_and_branches_match_finite_differences(program):
+    """Each step combines one or two earlier values (a chain when it takes the newest, a branch or
+    a reuse when it reaches back), so the engine's heap and its chain hand-off both get exercised."""
+    def build(x):
+        vals = [x]
+        for op, i, j in program:
+            a, b = vals[-1 - i % len(vals)], vals[-1 - j % len(vals)]
+            vals.append(a.tanh() if op == "tanh" else a * b if op == "mul" else a + b if op == "add" else a * 0.5)
+        return (vals[-1] + vals[len(vals) // 2]).sum()  # the output also reaches back into the middle
+
+    x = mg.tensor(np.linspace(-0.9, 0.8, 3), requires_grad=True, dtype=np.float64)
+    mg.testing.assert_grad_close(build, x)
 
 
 def test_input_used_twice_by_one_op_gets_both_gradients():
