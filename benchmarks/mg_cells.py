@@ -1,8 +1,9 @@
 """The minigrad side of each workload, through the public API only (``import minigrad as mg``).
 
-W1, W2 and W4 use ``mg.Tensor`` ops with a manual SGD update (``p.data -= lr * p.grad``, the
-micrograd/lecture idiom). W3 and W5 use ``mg.nn`` / ``mg.optim`` (SPEC §6, §8, §9); while those
-cannot be imported, their factories raise ``NotAvailable`` and the table says so.
+W2 and W4 use ``mg.Tensor`` ops with a manual SGD update (``p.data -= lr * p.grad``, the
+micrograd/lecture idiom). W1, W3 and W5 use ``mg.nn`` / ``mg.optim`` (SPEC §6, §8, §9) as a user
+writes them; while those cannot be imported, their factories raise ``NotAvailable`` and the table
+says so.
 """
 from __future__ import annotations
 
