@@ -215,11 +215,11 @@ class Function:
             if n == 2:
                 a, b = args
                 if isinstance(a, Tensor):
-                    xa, na, va = a._data, a.requires_grad, a._version
+                    xa, na, va = a._data, a._requires_grad, a._version
                 else:
                     xa, na, va = a, False, -1
                 if isinstance(b, Tensor):
-                    xb, nb, vb = b._data, b.requires_grad, b._version
+                    xb, nb, vb = b._data, b._requires_grad, b._version
                 else:
                     xb, nb, vb = b, False, -1
                 needs, record = _NEEDS2[na][nb], na or nb
@@ -227,7 +227,7 @@ class Function:
             elif n == 1:
                 a = args[0]
                 if isinstance(a, Tensor):
-                    xa, na, va = a._data, a.requires_grad, a._version
+                    xa, na, va = a._data, a._requires_grad, a._version
                 else:
                     xa, na, va = a, False, -1
                 needs, record = _NEEDS1[na], na
@@ -237,7 +237,7 @@ class Function:
                 for a in args:
                     if isinstance(a, Tensor):
                         arrays.append(a._data)
-                        needs.append(a.requires_grad)
+                        needs.append(a._requires_grad)
                     else:
                         arrays.append(a)
                         needs.append(False)
@@ -259,7 +259,7 @@ class Function:
         t._version = 0
         t.name = None
         if record and _local.grad_enabled:
-            t.requires_grad = True
+            t._requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
             ctx.needs_input_grad = needs
@@ -275,15 +275,15 @@ class Function:
             if _anomaly[0]:
                 ctx._created_at = _user_frame()
         else:
-            t.requires_grad = False
+            t._requires_grad = False
             t.grad_fn = None
         return t
 
 
 _new = object.__new__
 _ndarray = np.ndarray  # (a module global: reading np.ndarray in the hot path costs ~100 ns)
-# needs_input_grad of one- and two-input ops, indexed by requires_grad flags: shared tuples, so the
-# hot path allocates (and the cyclic GC tracks) one object less per op
+# needs_input_grad of one- and two-input ops, indexed by the (always bool) requires_grad flags:
+# shared tuples, so the hot path allocates (and the cyclic GC tracks) one object less per op
 _NEEDS1 = ((False,), (True,))
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 _sequence = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes

@@ -84,7 +84,7 @@ class Tensor:
     (a NumPy array of ``x.shape``; gradients add up over several backward calls, as in PyTorch).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "__weakref__")
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "name", "_version", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -93,7 +93,7 @@ class Tensor:
         self.grad_fn: Function | None = None
         self.name = name
         self._version = 0
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -178,8 +178,18 @@ class Tensor:
         if not flag and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach() on a "
                                "tensor that an op produced")
-        self.requires_grad = bool(flag)
+        self._requires_grad = bool(flag)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward computes a gradient for this tensor. Assigning to it works like
+        ``requires_grad_(flag)`` (checked; always stored as a bool, which the engine relies on)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False)."""

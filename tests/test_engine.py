@@ -119,6 +119,18 @@ def test_random_graphs_of_chains_and_branches_match_finite_differences(program):
     mg.testing.assert_grad_close(build, x)
 
 
+def test_assigning_requires_grad_is_checked_and_stored_as_a_bool():
+    t = mg.tensor([1.0, 2.0])
+    t.requires_grad = np.True_  # a NumPy bool, as a mask computation might give
+    assert t.requires_grad is True
+    (t * t).sum().backward()
+    np.testing.assert_allclose(t.grad, [2, 4])
+    with pytest.raises(TypeError, match="floating-point"):
+        mg.tensor([1, 2], dtype=np.int64).requires_grad = True
+    with pytest.raises(RuntimeError, match="leaf"):
+        (t * 2).requires_grad = False
+
+
 def test_input_used_twice_by_one_op_gets_both_gradients():
     x = mg.tensor([1.0, -2.0], requires_grad=True)
     (x * x).sum().backward()
