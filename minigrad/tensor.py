@@ -22,7 +22,7 @@ __all__ = [
 
 _default_dtype = [np.dtype(np.float32)]
 _PY_SCALARS = (float, int, bool)
-_FAST_SCALARS = (float, int)  # used as they are by the binary operators when small (see Tensor._operand)
+_F16_MAX = 65504.0  # a Python number smaller than this fits every float dtype and is used as it is
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
@@ -283,7 +283,7 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if type(other) in _PY_SCALARS:
-            if not -65504.0 < other < 65504.0:  # rare: maybe too big for the tensor's float dtype
+            if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
                 return self._big_scalar(other)
             return other
         return _to_array(other)
@@ -298,7 +298,7 @@ class Tensor:
         return other
 
     def __add__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+        if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
             other = self._operand(other)
         return _ops.Add.apply(self, other)
 
@@ -306,7 +306,7 @@ class Tensor:
         return _ops.Add.apply(self._operand(other), self)
 
     def __sub__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+        if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
             other = self._operand(other)
         return _ops.Sub.apply(self, other)
 
@@ -314,7 +314,7 @@ class Tensor:
         return _ops.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+        if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
             other = self._operand(other)
         return _ops.Mul.apply(self, other)
 
@@ -322,7 +322,7 @@ class Tensor:
         return _ops.Mul.apply(self._operand(other), self)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+        if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
             other = self._operand(other)
         return _ops.Div.apply(self, other)
 
@@ -330,7 +330,7 @@ class Tensor:
         return _ops.Div.apply(self._operand(other), self)
 
     def __pow__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor and not (type(other) in _FAST_SCALARS and -65504.0 < other < 65504.0):
+        if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
             other = self._operand(other)
         return _ops.Pow.apply(self, other)
 
