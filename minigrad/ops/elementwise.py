@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, const
 
 
 class Exp(Function):
@@ -77,16 +77,18 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x * 0.5)
-        y *= 0.5
-        y += 0.5
+        half = const(0.5, x.dtype)
+        y = np.tanh(x * half)
+        y *= half
+        y += half
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * y * (1 - y)
+        gy = grad * y
+        return gy - gy * y  # g·y(1 - y) without a Python number in the arithmetic (see const)
 
 
 class ReLU(Function):
@@ -94,14 +96,14 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        y = np.maximum(x, const(0, x.dtype))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > 0)
+        return grad * (y > const(0, y.dtype))
 
 
 class Tanh(Function):
@@ -116,7 +118,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)
+        return grad - grad * y * y  # g·(1 - y²) without a Python number in the arithmetic (see const)
 
 
 class LeakyReLU(Function):
