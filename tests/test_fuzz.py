@@ -16,7 +16,8 @@ warning: every call runs under ``warnings.simplefilter("error")`` with NumPy's d
 One exception is written down here: the hot arithmetic ops (``+ - * @``, ``sum``, ``mean``, the fused
 ``Affine`` and ``MSE`` nodes, and the losses and layers built from them) skip
 ``np.errstate`` for speed, so ``inf - inf``, ``inf * 0`` or an overflow there gives NumPy's own
-``RuntimeWarning`` ("invalid value encountered in multiply"), exactly as the same NumPy code would.
+``RuntimeWarning`` ("invalid value encountered in multiply"; "in dot" for ``@`` and ``Affine`` on
+2-D operands, which run as ``np.dot``), exactly as the same NumPy code would.
 ``HOT_IEEE_WARNING`` accepts that warning only for those ops and only when an input is non-finite
 or huge; the result is then checked with the warning silenced.
 
@@ -46,7 +47,7 @@ ALLOWED = (TypeError, ValueError, RuntimeError, FloatingPointError)
 INTERNAL = (AttributeError, KeyError, IndexError, ZeroDivisionError, RecursionError, AssertionError)
 HOT = {"add", "sub", "mul", "neg", "matmul", "sum", "mean"}
 HOT_IEEE_WARNING = re.compile(r"(invalid value|overflow) encountered in (scalar )?(add|subtract|multiply|matmul|"
-                              r"reduce|vdot)")
+                              r"reduce|vdot|dot)")
 
 
 FUZZ_SCALE = float(os.environ.get("MINIGRAD_FUZZ_SCALE", "1"))  # e.g. 20 for a long nightly run

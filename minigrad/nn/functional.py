@@ -41,7 +41,9 @@ class Affine(Function):
             raise ValueError(f"affine: shapes {x.shape} and {weight.shape} are not aligned: x must end with "
                              f"weight.shape[0] = {weight.shape[0] if weight.ndim else '?'} features")
         ctx.save_for_backward(x, weight)
-        y = x @ weight
+        # np.dot is the same product for x of at most 2 dimensions, without matmul's ufunc
+        # machinery (~0.35 µs less per call: one sample at a time is the lectures' habit)
+        y = np.dot(x, weight) if x.ndim <= 2 else x @ weight
         if bias is not None:
             if bias.dtype is y.dtype:
                 y += bias  # in place on the fresh product: one array less
@@ -57,9 +59,12 @@ class Affine(Function):
             g2, x2 = grad, x
         else:  # batch axes flattened: g2 (batch, units), x2 (batch, in)
             g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        gx = grad @ w.T if nx else None
-        gw = x2.T @ g2 if nw else None
-        gb = g2.sum(axis=0) if nb else None
+        gx = (np.dot(grad, w.T) if grad.ndim <= 2 else grad @ w.T) if nx else None
+        gw = np.dot(x2.T, g2) if nw else None
+        if nb:  # (one sample, the lectures' batch_size=1: the sum is that row, ~1 µs sooner than .sum)
+            gb = g2[0] if len(g2) == 1 else g2.sum(axis=0)
+        else:
+            gb = None
         return gx, gw, gb
 
 
@@ -192,16 +197,19 @@ class MSE(Function):
         ctx.reduction = reduction
         if reduction == "none":
             return d * d
-        total = np.vdot(d, d) if d.ndim <= 1 else (d * d).sum()
+        total = np.vdot(d, d)  # Σ d² of the flattened d, one call
         if reduction == "sum":
             return np.asarray(total, dtype=d.dtype)
-        return np.asarray(total / d.size if d.size else np.nan, dtype=d.dtype)
+        return np.asarray(float(total) / d.size if d.size else np.nan, dtype=d.dtype)  # (Python floats: quicker)
 
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
-        scale = 2.0 / max(d.size, 1) if ctx.reduction == "mean" else 2.0  # (no elements: an empty gradient)
-        gp = d * (grad * scale)
+        if ctx.reduction == "none":
+            gp = d * (grad * 2.0)
+        else:  # grad is the loss's 0-d gradient: scale it as a Python float, then one array product
+            scale = 2.0 / max(d.size, 1) if ctx.reduction == "mean" else 2.0  # (no elements: an empty gradient)
+            gp = d * np.asarray(scale * float(grad), d.dtype)
         return gp, (-gp if ctx.needs_input_grad[1] else None)
 
 

@@ -118,14 +118,14 @@ class MatMul(Function):
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape} are not aligned: {kx} (dim {x.ndim - 1}) "
                              f"!= {ky} (dim {max(y.ndim - 2, 0)})")
         ctx.save_for_backward(x, y)
-        return x @ y
+        return np.dot(x, y) if x.ndim == 2 and y.ndim == 2 else x @ y  # (np.dot: less overhead, see Affine)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
         if x.ndim == 2 and y.ndim == 2:  # the common case, without reshaping
-            return (grad @ y.T if nx else None), (x.T @ grad if ny else None)
+            return (np.dot(grad, y.T) if nx else None), (np.dot(x.T, grad) if ny else None)
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = grad[..., None] if y.ndim == 1 else grad  # put back the axes a 1-D operand dropped

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import bump_version
+from ..autograd import bump_version, const
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adagrad", "RMSProp", "Adam", "get"]
@@ -319,7 +319,7 @@ class SGD(Optimizer):
                 b *= self.momentum
                 b += g
             g = g + self.momentum * b if self.nesterov else b
-        p -= self.lr * g
+        p -= const(self.lr, p.dtype) * g  # (lr as a 0-d array of p's dtype: see autograd.const)
 
 
 class Momentum(Optimizer):
