@@ -194,6 +194,31 @@ def test_grad_mode_is_thread_local():
     assert seen == {"recorded": True, "enabled": True}
 
 
+def test_no_grad_in_one_thread_stops_recording_there_only_however_modes_are_switched():
+    x = mg.tensor([1.0], requires_grad=True)
+    barrier = threading.Barrier(2)
+    seen = {}
+
+    def quiet_thread():  # turns grad off twice (a no-op the second time) and dies with it off
+        mg.set_grad_enabled(False)
+        mg.set_grad_enabled(False)
+        barrier.wait()
+        seen["recorded"] = (x * 2).grad_fn is not None
+
+    t = threading.Thread(target=quiet_thread)
+    t.start()
+    barrier.wait()
+    t.join()
+    assert seen == {"recorded": False}
+    assert (x * 2).grad_fn is not None  # this thread still records
+    with mg.no_grad():
+        assert (x * 2).grad_fn is None
+        mg.set_grad_enabled(True)
+        assert (x * 2).grad_fn is not None
+    assert mg.is_grad_enabled()  # no_grad restores the mode it found on entry
+    assert (x * 2).grad_fn is not None
+
+
 def test_dropping_the_output_frees_the_graph():
     x = mg.tensor(np.ones(3), requires_grad=True)
     y = x
