@@ -401,15 +401,16 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
                 _accumulate(inp, gi)
             elif fn is nxt:
                 nxt_g = nxt_g + gi
+            elif nxt is None and not heap:
+                # Nothing else is waiting (an empty heap means no gradients are pending either), so
+                # fn is the newest pending node: it runs next, handed on directly (a chain, the
+                # common case, never touches the heap and its dicts).
+                nxt, nxt_g = fn, gi
             else:
                 key = fn._seq
                 old = grads.get(key)
                 if old is not None:
                     grads[key] = old + gi
-                elif nxt is None and not heap:
-                    # Nothing else is waiting, so fn is the newest pending node: it runs next,
-                    # handed on directly (a chain, the common case, never touches the heap).
-                    nxt, nxt_g = fn, gi
                 else:
                     if nxt is not None:  # a second branch: both wait in the heap
                         grads[nxt._seq], nodes[nxt._seq] = nxt_g, nxt

@@ -283,13 +283,13 @@ class Tensor:
         NumPy's weak-scalar path, ~0.3 µs slower, in forward and again in backward); with an integer
         tensor it stays a number (``int * 2.5`` is float64, as in NumPy); anything else follows the
         dtype policy."""
-        if isinstance(other, Tensor):
-            return other
         if type(other) in _PY_SCALARS:
             if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
                 return self._big_scalar(other)
             dtype = self._data.dtype
             return np.asarray(other, dtype) if dtype.kind == "f" else other
+        if isinstance(other, Tensor):
+            return other
         return _to_array(other)
 
     def _big_scalar(self, other: float | int) -> Any:

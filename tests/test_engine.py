@@ -365,6 +365,39 @@ def test_custom_function_with_non_tensor_kwargs():
     assert type(y.grad_fn).__name__ == "Scale"
 
 
+def test_subclasses_of_a_custom_function_record_their_own_class_and_an_own_apply_is_kept():
+    class Double(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    class Twice(Double):  # inherits forward/backward; its nodes are still its own
+        pass
+
+    class Logged(Double):
+        calls = 0
+
+        @classmethod
+        def apply(cls, *args, **kwargs):
+            cls.calls += 1
+            return super().apply(*args, **kwargs)
+
+    class LoggedChild(Logged):
+        pass
+
+    x = mg.tensor([1.0], requires_grad=True)
+    assert type(Twice.apply(x).grad_fn) is Twice
+    assert type(Logged.apply(x).grad_fn) is Logged and Logged.calls == 1
+    y = LoggedChild.apply(x)
+    assert type(y.grad_fn) is LoggedChild and LoggedChild.calls == 2
+    y.backward(np.ones(1))
+    np.testing.assert_allclose(x.grad, [2.0])
+
+
 def test_custom_function_returning_wrong_number_of_gradients_is_reported():
     class Bad(mg.Function):
         @staticmethod
