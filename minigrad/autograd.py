@@ -297,11 +297,17 @@ class Function:
             ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
             ctx.needs_input_grad = needs
             ctx._seq = next(_sequence)
-            if ctx.saved_tensors:  # versions and arrays of the inputs, so backward can tell if a saved one changed
+            if ctx.saved_tensors:
+                # Versions and arrays of the inputs, so backward can tell if a saved one changed.
+                # Not needed when every Tensor input is an op's output still at version 0 (most
+                # inputs in a graph): _check_node knows both then. A leaf (a parameter) or a
+                # changed tensor is recorded. (Constants have version -1 and are never checked.)
                 if n == 2:
-                    ctx._versions = (va, vb, xa, xb)
+                    if va > 0 or vb > 0 or (va == 0 and a.grad_fn is None) or (vb == 0 and b.grad_fn is None):
+                        ctx._versions = (va, vb, xa, xb)
                 elif n == 1:
-                    ctx._versions = (va, xa)
+                    if va > 0 or (va == 0 and a.grad_fn is None):
+                        ctx._versions = (va, xa)
                 else:
                     ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args] + arrays)
             if _anomaly[0]:
@@ -433,14 +439,25 @@ def _check_node(node: Function, g: np.ndarray) -> None:
     if node._output_version:
         _version_error(node, None, 0, node._output_version)
     if node.saved_tensors:  # (then forward recorded _versions: n versions, then the n arrays)
-        n = len(node.inputs)
-        for inp, v, arr in zip(node.inputs, node._versions[:n], node._versions[n:]):
+        inputs = node.inputs
+        n = len(inputs)
+        versions = getattr(node, "_versions", None)
+        if versions is None:  # every Tensor input was an op's output at version 0, with its first array
+            versions = [0 if isinstance(inp, Tensor) else -1 for inp in inputs] + [
+                _first_array(inp) if isinstance(inp, Tensor) else inp for inp in inputs]
+        for inp, v, arr in zip(inputs, versions[:n], versions[n:]):
             if v >= 0 and inp._version != v and any(s is arr for s in node.saved_tensors):
                 _version_error(node, inp, v)
     if node._retained is not None:
         out = node._retained()
         if out is not None:
             _accumulate(out, g.copy())
+
+
+def _first_array(t: "Tensor") -> np.ndarray:
+    """The array ``t`` had at version 0 (``.data =`` may have replaced it since; see Tensor.data)."""
+    first = getattr(t, "_first_data", None)
+    return t._data if first is None else first
 
 
 def _conform(gi: Any, data: np.ndarray, node: Function) -> np.ndarray:

@@ -84,7 +84,8 @@ class Tensor:
     (a NumPy array of ``x.shape``; gradients add up over several backward calls, as in PyTorch).
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "name", "_version", "__weakref__")
+    # (_first_data: set only when .data replaces the array of an op's output; see the data setter)
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "name", "_version", "_first_data", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -105,7 +106,12 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = _to_array(value, self._data.dtype if not isinstance(value, np.ndarray) else None)
+        old = self._data
+        self._data = _to_array(value, old.dtype if not isinstance(value, np.ndarray) else None)
+        if self.grad_fn is not None and self._version == 0 and self._data is not old:
+            # the array the op made: nodes that used this tensor at version 0 did not record it
+            # (Function.apply skips that for fresh op outputs), so the version check needs it
+            self._first_data = old
         bump_version(self)
 
     shape = property(lambda self: self._data.shape, doc="tuple of dimensions")

@@ -149,6 +149,33 @@ def test_inplace_change_of_an_input_whose_value_backward_does_not_need_is_allowe
     np.testing.assert_array_equal(w.grad, [1.0, 1.0])
 
 
+@pytest.mark.parametrize("how", INPLACE)
+def test_inplace_change_of_an_op_output_saved_by_a_later_op_is_caught(how):
+    # an op's output at version 0 is the one input whose version Function.apply does not record
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2  # non-leaf, version 0
+    loss = (h * h).sum()  # Mul saves h's array
+    _change(h, how)
+    with pytest.raises(RuntimeError, match=r"an input of mul \(shape \(2,\)\) is at version 1; expected version 0"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("how", INPLACE)
+def test_op_output_changed_before_use_or_not_needed_by_backward_is_allowed(how):
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2
+    _change(h, how)  # before it is used: the version Mul sees is 1, and stays 1
+    loss = (h * w).sum()
+    loss.backward()
+    np.testing.assert_allclose(w.grad, h.data + 2 * w.data)  # d(h·w)/dw, with h = 2w changed
+    w.grad = None
+    g = w * 3
+    loss = g.tanh().sum()  # tanh saves its output, not g
+    _change(g, how)
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 3 * (1 - np.tanh(3 * w.data) ** 2), rtol=1e-6)
+
+
 def test_retain_graph_backwards_without_changes_agree():
     w = mg.tensor([1.0, -2.0], requires_grad=True)
     loss = (w.tanh() * w).sum()
