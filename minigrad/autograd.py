@@ -179,9 +179,11 @@ def const(value: float, dtype: np.dtype) -> Any:
     """``value`` as a read-only 0-d array of a float ``dtype`` (made once, then cached); for any other
     dtype the number itself.
 
-    Ops write their constants with it (``x * const(0.5, x.dtype)``): NumPy ≥ 2 computes ``x * 0.5``
-    like ``x * c`` with ``c`` a 0-d array of x's dtype (the number is cast to x's dtype, NEP 50), but
-    a Python number takes the weak-scalar path, about 0.3 µs slower per call on small arrays.
+    Ops write their constants with it (``x * const(0.5, x.dtype)``), and Tensor operators turn a
+    Python number into one (``t * 0.5``): NumPy ≥ 2 computes ``x * 0.5`` like ``x * c`` with ``c`` a
+    0-d array of x's dtype (the number is cast to x's dtype, NEP 50), but a Python number takes the
+    weak-scalar path, about 0.3 µs slower per call on small arrays. Keys compare by value, so
+    ``const(-0.0, ...)`` may return +0.0: pass zeros whose sign matters to ``np.asarray`` instead.
     """
     c = _constants.get((value, dtype))
     if c is None:
@@ -284,8 +286,6 @@ class Function:
             raise ValueError(f"{cls.op_name()} (input shapes {shapes}): {exc}") from None
         if type(out) is not _ndarray:
             out = np.asarray(out)
-        if _anomaly[0]:
-            _check_finite("forward output", cls.op_name(), out)
         t = _new(Tensor)
         t._data = out
         t.grad = None
@@ -310,11 +310,13 @@ class Function:
                         ctx._versions = (va, xa)
                 else:
                     ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args] + arrays)
-            if _anomaly[0]:
-                ctx._created_at = _user_frame()
         else:
             t._requires_grad = False
             t.grad_fn = None
+        if _anomaly[0]:
+            _check_finite("forward output", cls.op_name(), out)
+            if t.grad_fn is not None:
+                ctx._created_at = _user_frame()
         return t
 
 

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import Function, bump_version, is_grad_enabled, retain_grad_of, run_backward
+from .autograd import Function, bump_version, const, is_grad_enabled, retain_grad_of, run_backward
 from .random import default_rng
 
 __all__ = [
@@ -293,7 +293,10 @@ class Tensor:
             if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
                 return self._big_scalar(other)
             dtype = self._data.dtype
-            return np.asarray(other, dtype) if dtype.kind == "f" else other
+            if dtype.kind != "f":
+                return other
+            # (cached; a zero is not, as 0.0 == -0.0 would share a cache entry and lose its sign)
+            return const(other, dtype) if other else np.asarray(other, dtype)
         if isinstance(other, Tensor):
             return other
         return _to_array(other)
