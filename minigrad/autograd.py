@@ -267,15 +267,17 @@ class Function:
                     xa, na, va = a, False, -1
                 needs, record = _NEEDS1[na], na
                 out = cls.forward(ctx, xa, **kwargs) if kwargs else cls.forward(ctx, xa)
-            else:  # (a plain loop: generator expressions cost a frame each)
-                arrays, needs = [], []
+            else:  # (a plain loop: generator expressions and comprehensions cost a frame each)
+                arrays, needs, versions = [], [], []
                 for a in args:
                     if isinstance(a, Tensor):
                         arrays.append(a._data)
                         needs.append(a._requires_grad)
+                        versions.append(a._version)
                     else:
                         arrays.append(a)
                         needs.append(False)
+                        versions.append(-1)
                 needs = tuple(needs)
                 record = True in needs
                 out = cls.forward(ctx, *arrays, **kwargs)
@@ -309,7 +311,7 @@ class Function:
                     if va > 0 or (va == 0 and a.grad_fn is None):
                         ctx._versions = (va, xa)
                 else:
-                    ctx._versions = tuple([a._version if isinstance(a, Tensor) else -1 for a in args] + arrays)
+                    ctx._versions = tuple(versions + arrays)
         else:
             t._requires_grad = False
             t.grad_fn = None
