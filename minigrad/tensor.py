@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import Function, bump_version, const, is_grad_enabled, retain_grad_of, run_backward
+from .autograd import Function, bump_version, is_grad_enabled, retain_grad_of, run_backward
 from .random import default_rng
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
 _default_dtype = [np.dtype(np.float32)]
 _PY_SCALARS = (float, int, bool)
 _F16_MAX = 65504.0  # a Python number smaller than this fits every float dtype and is used as it is
+_scalar_arrays: dict = {}  # (Python number, dtype) -> read-only 0-d array (see Tensor._operand)
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
@@ -290,16 +291,27 @@ class Tensor:
         tensor it stays a number (``int * 2.5`` is float64, as in NumPy); anything else follows the
         dtype policy."""
         if type(other) in _PY_SCALARS:
-            if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
-                return self._big_scalar(other)
             dtype = self._data.dtype
-            if dtype.kind != "f":
-                return other
-            # (cached; a zero is not, as 0.0 == -0.0 would share a cache entry and lose its sign)
-            return const(other, dtype) if other else np.asarray(other, dtype)
+            c = _scalar_arrays.get((other, dtype))  # the usual case: a number seen before
+            return c if c is not None else self._scalar(other, dtype)
         if isinstance(other, Tensor):
             return other
         return _to_array(other)
+
+    def _scalar(self, other: float | int, dtype: np.dtype) -> Any:
+        """``_operand`` of a Python number not in the cache (kept small: numbers such as learning
+        rates change). Zeros are not cached: 0.0 == -0.0 would share an entry and lose the sign."""
+        if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
+            return self._big_scalar(other)
+        if dtype.kind != "f":
+            return other
+        c = np.array(other, dtype)
+        if other:
+            c.flags.writeable = False  # shared by every op that uses this number
+            if len(_scalar_arrays) > 256:
+                _scalar_arrays.clear()
+            _scalar_arrays[other, dtype] = c
+        return c
 
     def _big_scalar(self, other: float | int) -> Any:
         if type(other) is int and not -_FLOAT_MAX < other < _FLOAT_MAX:
