@@ -165,7 +165,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """
     lead = grad.ndim - len(shape)
     if lead == 1 and grad.shape[1:] == shape:  # the common case: a bias added to a batch
-        return grad.sum(axis=0)
+        return np.add.reduce(grad, axis=0)  # (= grad.sum(axis=0) without its Python wrapper)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)

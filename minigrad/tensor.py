@@ -108,7 +108,8 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         old = self._data
-        self._data = _to_array(value, old.dtype if not isinstance(value, np.ndarray) else None)
+        if value is not old:  # (t.data -= x changes the array in place, then assigns it back)
+            self._data = _to_array(value, old.dtype if not isinstance(value, np.ndarray) else None)
         if self.grad_fn is not None and self._version == 0 and self._data is not old:
             # the array the op made: nodes that used this tensor at version 0 did not record it
             # (Function.apply skips that for fresh op outputs), so the version check needs it

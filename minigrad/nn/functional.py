@@ -261,23 +261,31 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
     Class indices have the scores' shape without the last (class) axis; probabilities/one-hot rows
     have the scores' shape. Integral floats (``mg.tensor([0, 2])`` is float32) count as indices.
     """
-    if scores.ndim == 0:
+    sshape = scores._data.shape
+    if not sshape:
         raise ValueError(f"{name}: input must have a class axis (the last); received a 0-d input")
-    tshape = np.shape(target._data if isinstance(target, Tensor) else target)
-    if tshape == scores.shape[:-1]:
-        raw = np.asarray(target._data if isinstance(target, Tensor) else target)
-        if raw.dtype.kind == "f":
+    raw = target._data if isinstance(target, Tensor) else target
+    tshape = raw.shape if isinstance(raw, np.ndarray) else np.shape(raw)
+    if tshape == sshape[:-1]:
+        raw = np.asarray(raw)
+        n_classes = sshape[-1]
+        kind = raw.dtype.kind
+        if kind == "f":
             if not np.all(np.isfinite(raw)) or not np.all(raw == np.round(raw)):
                 raise ValueError(f"{name}: a target of shape {tshape} holds class indices, which must be "
                                  f"integers; received non-integer values")
-        elif raw.dtype.kind not in "iu":
+            bad = (raw < 0) | (raw >= n_classes)  # checked before the cast: 3e38 does not fit an int64
+        elif kind in "iu":
+            labels = raw.astype(np.int64)  # a private copy: backward must see the labels of forward
+            # one comparison for both ends: read as unsigned, a negative label is a huge number
+            # (a uint64 beyond int64's range wraps negative in the cast, so it is caught too)
+            bad = labels.view(np.uint64) >= n_classes if labels.size else None
+        else:
             raise TypeError(f"{name}: class-index targets must be integers; received dtype {raw.dtype}")
-        n_classes = scores.shape[-1]
-        bad = (raw < 0) | (raw >= n_classes)  # checked before the cast: 3e38 does not fit an int64
-        if bad.any():
+        if bad is not None and np.count_nonzero(bad):  # (a quarter of bad.any()'s cost on small arrays)
             raise ValueError(f"{name}: target class {raw[bad].flat[0]:g} is out of range for "
                              f"{n_classes} classes (valid: 0 … {n_classes - 1})")
-        return "index", raw.astype(np.int64)  # a private copy: backward must see the labels of forward
+        return "index", labels if kind != "f" else raw.astype(np.int64)
     if tshape == scores.shape:
         return "dense", _as_tensor(target, like=scores)
     raise ValueError(f"{name}: input shape {scores.shape} and target shape {tshape} do not fit: the target "
@@ -295,15 +303,15 @@ class CrossEntropy(Function):
     """
 
     @staticmethod
+    @np.errstate(all="ignore")  # a +inf logit gives NaN (inf - inf) silently, as in PyTorch
     def forward(ctx, z, y, index=False, reduction="mean"):
-        with np.errstate(all="ignore"):  # a +inf logit gives NaN (inf - inf) silently, as in PyTorch
-            shift = z - z.max(axis=-1, keepdims=True)
-            logp = shift - np.log(np.exp(shift).sum(axis=-1, keepdims=True))
-            if index:  # pick the target's log-probability (a -inf logit elsewhere is no NaN)
-                rows = logp.reshape(-1, logp.shape[-1])
-                losses = -rows[np.arange(rows.shape[0]), y.reshape(-1)].reshape(y.shape)
-            else:  # 0 · log 0 = 0: classes with zero target weight do not count
-                losses = -np.where(y == 0, 0, y * logp).sum(axis=-1)
+        shift = z - z.max(axis=-1, keepdims=True)
+        logp = shift - np.log(np.exp(shift).sum(axis=-1, keepdims=True))
+        if index:  # pick the target's log-probability (a -inf logit elsewhere is no NaN)
+            rows = logp.reshape(-1, logp.shape[-1])
+            losses = -rows[np.arange(rows.shape[0]), y.reshape(-1)].reshape(y.shape)
+        else:  # 0 · log 0 = 0: classes with zero target weight do not count
+            losses = -np.where(y == 0, 0, y * logp).sum(axis=-1)
         ctx.save_for_backward(logp, y)
         ctx.reduction, ctx.n, ctx.index = reduction, losses.size, index
         if reduction == "mean":  # (sum / n: ndarray.mean costs a few µs of Python on top)
@@ -313,10 +321,10 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         logp, y = ctx.saved_tensors
-        g = np.asarray(grad)
-        if ctx.reduction == "mean":
-            g = g / max(ctx.n, 1)
-        g = g[..., None] if ctx.reduction == "none" else g
+        if ctx.reduction == "none":
+            g = np.asarray(grad)[..., None]
+        else:  # the loss's 0-d gradient, scaled as a Python float (see autograd.const)
+            g = np.asarray(float(grad) / max(ctx.n, 1) if ctx.reduction == "mean" else float(grad), logp.dtype)
         p = np.exp(logp)
         if ctx.index:  # y holds class indices: softmax - one_hot, without building the one-hot
             dz = p * g
