@@ -173,9 +173,11 @@ def _check_reduction(name: str, reduction: Any) -> None:
 def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
     """Tensors for (pred, target), after checking that the shapes agree and the reduction exists."""
     _check_reduction(name, reduction)
-    pred = _as_tensor(pred)
-    target = _as_tensor(target, like=pred)
-    if pred.shape != target.shape:
+    if type(pred) is not Tensor:
+        pred = _as_tensor(pred)
+    if type(target) is not Tensor:
+        target = _as_tensor(target, like=pred)
+    if pred._data.shape != target._data.shape:
         raise ValueError(f"{name}: input shape {pred.shape} and target shape {target.shape} differ; they "
                          f"must be equal (reshape one, e.g. y.reshape(-1, 1))")
     return pred, target

@@ -320,7 +320,7 @@ class SGD(Optimizer):
                 b *= self.momentum
                 b += g
             g = g + self.momentum * b if self.nesterov else b
-        p -= const(self.lr, p.dtype) * g  # (lr as a 0-d array of p's dtype: see autograd.const)
+        p -= const(self._lr, p.dtype) * g  # (lr as a 0-d array of p's dtype: see autograd.const)
 
 
 class Momentum(Optimizer):
