@@ -305,10 +305,10 @@ class Function:
                 # inputs in a graph): _check_node knows both then. A leaf (a parameter) or a
                 # changed tensor is recorded. (Constants have version -1 and are never checked.)
                 if n == 2:
-                    if va > 0 or vb > 0 or (va == 0 and a.grad_fn is None) or (vb == 0 and b.grad_fn is None):
+                    if (va >= 0 and (va or a.grad_fn is None)) or (vb >= 0 and (vb or b.grad_fn is None)):
                         ctx._versions = (va, vb, xa, xb)
                 elif n == 1:
-                    if va > 0 or (va == 0 and a.grad_fn is None):
+                    if va >= 0 and (va or a.grad_fn is None):
                         ctx._versions = (va, xa)
                 else:
                     ctx._versions = tuple(versions + arrays)
