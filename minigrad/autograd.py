@@ -179,11 +179,12 @@ def const(value: float, dtype: np.dtype) -> Any:
     """``value`` as a read-only 0-d array of a float ``dtype`` (made once, then cached); for any other
     dtype the number itself.
 
-    Ops write their constants with it (``x * const(0.5, x.dtype)``), and Tensor operators turn a
-    Python number into one (``t * 0.5``): NumPy ≥ 2 computes ``x * 0.5`` like ``x * c`` with ``c`` a
-    0-d array of x's dtype (the number is cast to x's dtype, NEP 50), but a Python number takes the
-    weak-scalar path, about 0.3 µs slower per call on small arrays. Keys compare by value, so
-    ``const(-0.0, ...)`` may return +0.0: pass zeros whose sign matters to ``np.asarray`` instead.
+    Ops write their constants with it (``x * const(0.5, x.dtype)``; Tensor operators do the same
+    for a user's Python number, see ``Tensor._operand``): NumPy ≥ 2 computes ``x * 0.5`` like
+    ``x * c`` with ``c`` a 0-d array of x's dtype (the number is cast to x's dtype, NEP 50), but a
+    Python number takes the weak-scalar path, about 0.3 µs slower per call on small arrays. Keys
+    compare by value, so ``const(-0.0, ...)`` may return +0.0: pass zeros whose sign matters to
+    ``np.asarray`` instead.
     """
     c = _constants.get((value, dtype))
     if c is None:
@@ -442,7 +443,7 @@ def _check_node(node: Function, g: np.ndarray) -> None:
     saved array that changed since forward, and store the gradient of a ``retain_grad()`` tensor."""
     if node._output_version:
         _version_error(node, None, 0, node._output_version)
-    if node.saved_tensors:  # (then forward recorded _versions: n versions, then the n arrays)
+    if node.saved_tensors:  # (forward recorded _versions, n versions then the n arrays, unless all were fresh)
         inputs = node.inputs
         n = len(inputs)
         versions = getattr(node, "_versions", None)

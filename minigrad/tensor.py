@@ -22,7 +22,7 @@ __all__ = [
 
 _default_dtype = [np.dtype(np.float32)]
 _PY_SCALARS = (float, int, bool)
-_F16_MAX = 65504.0  # a Python number smaller than this fits every float dtype and is used as it is
+_F16_MAX = 65504.0  # a Python number smaller than this fits every float dtype (converting it cannot overflow)
 _scalar_arrays: dict = {}  # (Python number, dtype) -> read-only 0-d array (see Tensor._operand)
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 
