@@ -240,87 +240,161 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> "Tensor":
-        """Run ``forward`` on the unwrapped arguments and return a Tensor that remembers this call."""
-        # This is the hot path of every op, so one- and two-input calls are unrolled: a star-call
-        # costs ~150 ns more than a direct one, and W4 (1,000 tiny ops) pays that per op.
-        # (Keyword arguments, such as sum's axis, pass through in every branch.)
-        ctx = _new(cls)
-        ctx.saved_tensors = ()
+        """Run ``forward`` on the unwrapped arguments and return a Tensor that remembers this call.
+
+        The work is done by ``_apply1``/``_apply2``/``_apply_n`` (one, two, any number of inputs),
+        module functions with fixed signatures that Tensor's operators and methods call directly:
+        through this classmethod a call also builds a bound method, an argument tuple and a keyword
+        dict (~150 ns, 7 % of a chain of tiny ops)."""
         n = len(args)
-        try:
-            if n == 2:
-                a, b = args
-                if isinstance(a, Tensor):
-                    xa, na, va = a._data, a._requires_grad, a._version
-                else:
-                    xa, na, va = a, False, -1
-                if isinstance(b, Tensor):
-                    xb, nb, vb = b._data, b._requires_grad, b._version
-                else:
-                    xb, nb, vb = b, False, -1
-                needs, record = _NEEDS2[na][nb], na or nb
-                out = cls.forward(ctx, xa, xb, **kwargs) if kwargs else cls.forward(ctx, xa, xb)
-            elif n == 1:
-                a = args[0]
-                if isinstance(a, Tensor):
-                    xa, na, va = a._data, a._requires_grad, a._version
-                else:
-                    xa, na, va = a, False, -1
-                needs, record = _NEEDS1[na], na
-                out = cls.forward(ctx, xa, **kwargs) if kwargs else cls.forward(ctx, xa)
-            else:  # (a plain loop: generator expressions and comprehensions cost a frame each)
-                arrays, needs, versions = [], [], []
-                for a in args:
-                    if isinstance(a, Tensor):
-                        arrays.append(a._data)
-                        needs.append(a._requires_grad)
-                        versions.append(a._version)
-                    else:
-                        arrays.append(a)
-                        needs.append(False)
-                        versions.append(-1)
-                needs = tuple(needs)
-                record = True in needs
-                out = cls.forward(ctx, *arrays, **kwargs)
-        except ValueError as exc:
-            if str(exc).startswith(cls.op_name()):  # the op's own message already names op and shapes
-                raise
-            shapes = " and ".join(str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in args)
-            raise ValueError(f"{cls.op_name()} (input shapes {shapes}): {exc}") from None
-        if type(out) is not _ndarray:
-            out = np.asarray(out)
-        t = _new(Tensor)
-        t._data = out
-        t.grad = None
-        t._version = 0
-        t.name = None
-        if record and (not _threads_without_grad[0] or _local.grad_enabled):
-            t._requires_grad = True
-            t.grad_fn = ctx
-            ctx.inputs = args  # as given: Tensors and constants (graph drawing shows both)
-            ctx.needs_input_grad = needs
-            ctx._seq = next(_sequence)
-            if ctx.saved_tensors:
-                # Versions and arrays of the inputs, so backward can tell if a saved one changed.
-                # Not needed when every Tensor input is an op's output still at version 0 (most
-                # inputs in a graph): _check_node knows both then. A leaf (a parameter) or a
-                # changed tensor is recorded. (Constants have version -1 and are never checked.)
-                if n == 2:
-                    if (va >= 0 and (va or a.grad_fn is None)) or (vb >= 0 and (vb or b.grad_fn is None)):
-                        ctx._versions = (va, vb, xa, xb)
-                elif n == 1:
-                    if va >= 0 and (va or a.grad_fn is None):
-                        ctx._versions = (va, xa)
-                else:
-                    ctx._versions = tuple(versions + arrays)
+        if n == 2:
+            return _apply2(cls, args[0], args[1], kwargs)
+        if n == 1:
+            return _apply1(cls, args[0], kwargs)
+        return _apply_n(cls, args, kwargs)
+
+
+# The three _apply functions below repeat the tail that makes the output Tensor and records the
+# node on purpose: a shared helper would cost what their fixed signatures save. Inputs are
+# unwrapped (a Tensor gives its array; anything else passes as given); the node records the inputs
+# as given (graph drawing shows constants too), which need a gradient, its creation number and,
+# when forward saved something, the inputs' versions and arrays so that backward can tell if a
+# saved one changed. That record is skipped when every Tensor input is an op's output still at
+# version 0 (most inputs in a graph): _check_node knows both then. Constants have version -1.
+_NO_KWARGS: dict = {}  # (shared and never changed: forward receives keywords unpacked)
+
+
+def _apply1(cls: type, a: Any, kwargs: dict = _NO_KWARGS) -> "Tensor":
+    """``cls.apply(a, **kwargs)``."""
+    ctx = _new(cls)
+    ctx.saved_tensors = ()
+    if isinstance(a, Tensor):
+        xa, na, va = a._data, a._requires_grad, a._version
+    else:
+        xa, na, va = a, False, -1
+    try:
+        out = cls.forward(ctx, xa, **kwargs) if kwargs else cls.forward(ctx, xa)
+    except ValueError as exc:
+        raise _forward_error(cls, (a,), exc) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._version = 0
+    t.name = None
+    if na and (not _threads_without_grad[0] or _local.grad_enabled):
+        t._requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = (a,)
+        ctx.needs_input_grad = _NEEDS1[True]
+        ctx._seq = next(_sequence)
+        if ctx.saved_tensors and (va or a.grad_fn is None):
+            ctx._versions = (va, xa)
+    else:
+        t._requires_grad = False
+        t.grad_fn = None
+    if _anomaly[0]:
+        _check_forward(cls, ctx, t)
+    return t
+
+
+def _apply2(cls: type, a: Any, b: Any, kwargs: dict = _NO_KWARGS) -> "Tensor":
+    """``cls.apply(a, b, **kwargs)``."""
+    ctx = _new(cls)
+    ctx.saved_tensors = ()
+    if isinstance(a, Tensor):
+        xa, na, va = a._data, a._requires_grad, a._version
+    else:
+        xa, na, va = a, False, -1
+    if isinstance(b, Tensor):
+        xb, nb, vb = b._data, b._requires_grad, b._version
+    else:
+        xb, nb, vb = b, False, -1
+    try:
+        out = cls.forward(ctx, xa, xb, **kwargs) if kwargs else cls.forward(ctx, xa, xb)
+    except ValueError as exc:
+        raise _forward_error(cls, (a, b), exc) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._version = 0
+    t.name = None
+    if (na or nb) and (not _threads_without_grad[0] or _local.grad_enabled):
+        t._requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = (a, b)
+        ctx.needs_input_grad = _NEEDS2[na][nb]
+        ctx._seq = next(_sequence)
+        if ctx.saved_tensors and ((va >= 0 and (va or a.grad_fn is None)) or (vb >= 0 and (vb or b.grad_fn is None))):
+            ctx._versions = (va, vb, xa, xb)
+    else:
+        t._requires_grad = False
+        t.grad_fn = None
+    if _anomaly[0]:
+        _check_forward(cls, ctx, t)
+    return t
+
+
+def _apply_n(cls: type, args: tuple, kwargs: dict) -> "Tensor":
+    """``cls.apply(*args, **kwargs)`` for any number of inputs (a plain loop: generator expressions
+    and comprehensions cost a frame each)."""
+    ctx = _new(cls)
+    ctx.saved_tensors = ()
+    arrays, needs, versions = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            arrays.append(a._data)
+            needs.append(a._requires_grad)
+            versions.append(a._version)
         else:
-            t._requires_grad = False
-            t.grad_fn = None
-        if _anomaly[0]:
-            _check_finite("forward output", cls.op_name(), out)
-            if t.grad_fn is not None:
-                ctx._created_at = _user_frame()
-        return t
+            arrays.append(a)
+            needs.append(False)
+            versions.append(-1)
+    try:
+        out = cls.forward(ctx, *arrays, **kwargs)
+    except ValueError as exc:
+        raise _forward_error(cls, args, exc) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._version = 0
+    t.name = None
+    needs = tuple(needs)
+    if True in needs and (not _threads_without_grad[0] or _local.grad_enabled):
+        t._requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = args
+        ctx.needs_input_grad = needs
+        ctx._seq = next(_sequence)
+        if ctx.saved_tensors:
+            ctx._versions = tuple(versions + arrays)
+    else:
+        t._requires_grad = False
+        t.grad_fn = None
+    if _anomaly[0]:
+        _check_forward(cls, ctx, t)
+    return t
+
+
+def _forward_error(cls: type, args: tuple, exc: ValueError) -> ValueError:
+    """The error to raise when ``forward`` refused its inputs: its own when it names the op already
+    (ops name both shapes), else one that adds the op's name and the input shapes."""
+    if str(exc).startswith(cls.op_name()):
+        return exc
+    shapes = " and ".join(str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in args)
+    return ValueError(f"{cls.op_name()} (input shapes {shapes}): {exc}")
+
+
+def _check_forward(cls: type, ctx: Function, t: "Tensor") -> None:
+    """Anomaly mode: a NaN or inf in the output raises; a recorded node keeps the user's line."""
+    _check_finite("forward output", cls.op_name(), t._data)
+    if t.grad_fn is not None:
+        ctx._created_at = _user_frame()
 
 
 _new = object.__new__

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import Function, bump_version, is_grad_enabled, retain_grad_of, run_backward
+from .autograd import Function, _apply1, _apply2, bump_version, is_grad_enabled, retain_grad_of, run_backward
 from .random import default_rng
 
 __all__ = [
@@ -326,52 +326,52 @@ class Tensor:
     def __add__(self, other: Any) -> "Tensor":
         if type(other) is not Tensor:
             other = self._operand(other)
-        return _ops.Add.apply(self, other)
+        return _apply2(_ops.Add, self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
-        return _ops.Add.apply(self._operand(other), self)
+        return _apply2(_ops.Add, self._operand(other), self)
 
     def __sub__(self, other: Any) -> "Tensor":
         if type(other) is not Tensor:
             other = self._operand(other)
-        return _ops.Sub.apply(self, other)
+        return _apply2(_ops.Sub, self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return _ops.Sub.apply(self._operand(other), self)
+        return _apply2(_ops.Sub, self._operand(other), self)
 
     def __mul__(self, other: Any) -> "Tensor":
         if type(other) is not Tensor:
             other = self._operand(other)
-        return _ops.Mul.apply(self, other)
+        return _apply2(_ops.Mul, self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return _ops.Mul.apply(self._operand(other), self)
+        return _apply2(_ops.Mul, self._operand(other), self)
 
     def __truediv__(self, other: Any) -> "Tensor":
         if type(other) is not Tensor:
             other = self._operand(other)
-        return _ops.Div.apply(self, other)
+        return _apply2(_ops.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return _ops.Div.apply(self._operand(other), self)
+        return _apply2(_ops.Div, self._operand(other), self)
 
     def __pow__(self, other: Any) -> "Tensor":
         # a small Python exponent stays a number: NumPy's x ** 2 (squares) and x ** 0.5 have fast paths
         if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
             other = self._operand(other)
-        return _ops.Pow.apply(self, other)
+        return _apply2(_ops.Pow, self, other)
 
     def __rpow__(self, other: Any) -> "Tensor":
-        return _ops.Pow.apply(self._operand(other), self)
+        return _apply2(_ops.Pow, self._operand(other), self)
 
     def __matmul__(self, other: Any) -> "Tensor":
-        return _ops.MatMul.apply(self, other if type(other) is Tensor else self._operand(other))
+        return _apply2(_ops.MatMul, self, other if type(other) is Tensor else self._operand(other))
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        return _ops.MatMul.apply(self._operand(other), self)
+        return _apply2(_ops.MatMul, self._operand(other), self)
 
     def __neg__(self) -> "Tensor":
-        return _ops.Neg.apply(self)
+        return _apply1(_ops.Neg, self)
 
     def __pos__(self) -> "Tensor":
         return self
@@ -404,19 +404,19 @@ class Tensor:
         return self._compare(other, np.greater_equal)
 
     # -- named ops: each forwards to the one definition in minigrad.ops (the one-input ones straight
-    #    to their Function: self needs no conversion, and two calls less matter in long chains) ------
-    def exp(self) -> "Tensor": return _ops.Exp.apply(self)
-    def log(self) -> "Tensor": return _ops.Log.apply(self)
-    def sqrt(self) -> "Tensor": return _ops.Sqrt.apply(self)
-    def abs(self) -> "Tensor": return _ops.Abs.apply(self)
-    def sigmoid(self) -> "Tensor": return _ops.Sigmoid.apply(self)
-    def relu(self) -> "Tensor": return _ops.ReLU.apply(self)
-    def tanh(self) -> "Tensor": return _ops.Tanh.apply(self)
+    #    to the engine with their Function: self needs no conversion, and calls matter in long chains)
+    def exp(self) -> "Tensor": return _apply1(_ops.Exp, self)
+    def log(self) -> "Tensor": return _apply1(_ops.Log, self)
+    def sqrt(self) -> "Tensor": return _apply1(_ops.Sqrt, self)
+    def abs(self) -> "Tensor": return _apply1(_ops.Abs, self)
+    def sigmoid(self) -> "Tensor": return _apply1(_ops.Sigmoid, self)
+    def relu(self) -> "Tensor": return _apply1(_ops.ReLU, self)
+    def tanh(self) -> "Tensor": return _apply1(_ops.Tanh, self)
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor": return _ops.leaky_relu(self, alpha)
     def elu(self, alpha: float = 1.0) -> "Tensor": return _ops.elu(self, alpha)
-    def softplus(self) -> "Tensor": return _ops.Softplus.apply(self)
+    def softplus(self) -> "Tensor": return _apply1(_ops.Softplus, self)
     def hardtanh(self, min: float = -1.0, max: float = 1.0) -> "Tensor": return _ops.hardtanh(self, min, max)
-    def softsign(self) -> "Tensor": return _ops.Softsign.apply(self)
+    def softsign(self) -> "Tensor": return _apply1(_ops.Softsign, self)
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor": return _ops.clip(self, min, max)
     def maximum(self, other: Any) -> "Tensor": return _ops.maximum(self, other)
     def minimum(self, other: Any) -> "Tensor": return _ops.minimum(self, other)
