@@ -179,8 +179,8 @@ def const(value: float, dtype: np.dtype) -> Any:
     """``value`` as a read-only 0-d array of a float ``dtype`` (made once, then cached); for any other
     dtype the number itself.
 
-    Ops write their constants with it (``x * const(0.5, x.dtype)``; Tensor operators do the same
-    for a user's Python number, see ``Tensor._operand``): NumPy ≥ 2 computes ``x * 0.5`` like
+    Ops write their constants with it (``x * const(0.5, x.dtype)``), and Tensor operators use it
+    for a user's Python number (``Tensor._operand``): NumPy ≥ 2 computes ``x * 0.5`` like
     ``x * c`` with ``c`` a 0-d array of x's dtype (the number is cast to x's dtype, NEP 50), but a
     Python number takes the weak-scalar path, about 0.3 µs slower per call on small arrays. Keys
     compare by value, so ``const(-0.0, ...)`` may return +0.0: pass zeros whose sign matters to
@@ -188,14 +188,12 @@ def const(value: float, dtype: np.dtype) -> Any:
     """
     c = _constants.get((value, dtype))
     if c is None:
+        if dtype.kind != "f":  # (not cached: 1 and 1.0 would share an entry, and int * 1.0 is float)
+            return value
         if len(_constants) > 256:  # values such as learning rates change: keep the cache small
             _constants.clear()
-        if dtype.kind == "f":
-            c = np.array(value, dtype)
-            c.flags.writeable = False
-        else:
-            c = value
-        _constants[value, dtype] = c
+        c = _constants[value, dtype] = np.array(value, dtype)
+        c.flags.writeable = False  # shared by every op that uses this number
     return c
 
 
@@ -287,7 +285,7 @@ def _apply1(cls: type, a: Any, kwargs: dict = _NO_KWARGS) -> "Tensor":
         t._requires_grad = True
         t.grad_fn = ctx
         ctx.inputs = (a,)
-        ctx.needs_input_grad = _NEEDS1[True]
+        ctx.needs_input_grad = _NEEDS1
         ctx._seq = next(_sequence)
         if ctx.saved_tensors and (va or a.grad_fn is None):
             ctx._versions = (va, xa)
@@ -399,9 +397,9 @@ def _check_forward(cls: type, ctx: Function, t: "Tensor") -> None:
 
 _new = object.__new__
 _ndarray = np.ndarray  # (a module global: reading np.ndarray in the hot path costs ~100 ns)
-# needs_input_grad of one- and two-input ops, indexed by the (always bool) requires_grad flags:
-# shared tuples, so the hot path allocates (and the cyclic GC tracks) one object less per op
-_NEEDS1 = ((False,), (True,))
+# needs_input_grad of recorded one- and two-input ops (two-input: indexed by the always-bool
+# requires_grad flags): shared tuples, so the hot path allocates (and the GC tracks) one object less
+_NEEDS1 = (True,)
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 _sequence = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes
 # The number (from the same sequence) of the latest in-place change of any tensor or retain_grad

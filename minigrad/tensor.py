@@ -12,7 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import Function, _apply1, _apply2, bump_version, is_grad_enabled, retain_grad_of, run_backward
+from .autograd import (Function, _apply1, _apply2, _constants, bump_version, const, is_grad_enabled, retain_grad_of,
+                       run_backward)
 from .random import default_rng
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
 _default_dtype = [np.dtype(np.float32)]
 _PY_SCALARS = (float, int, bool)
 _F16_MAX = 65504.0  # a Python number smaller than this fits every float dtype (converting it cannot overflow)
-_scalar_arrays: dict = {}  # (Python number, dtype) -> read-only 0-d array (see Tensor._operand)
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
@@ -293,26 +293,23 @@ class Tensor:
         dtype policy."""
         if type(other) in _PY_SCALARS:
             dtype = self._data.dtype
-            c = _scalar_arrays.get((other, dtype))  # the usual case: a number seen before
-            return c if c is not None else self._scalar(other, dtype)
+            if other:  # the usual case, a number seen before: const's cache, looked up inline
+                c = _constants.get((other, dtype))
+                if c is not None:
+                    return c
+            return self._scalar(other, dtype)
         if isinstance(other, Tensor):
             return other
         return _to_array(other)
 
     def _scalar(self, other: float | int, dtype: np.dtype) -> Any:
-        """``_operand`` of a Python number not in the cache (kept small: numbers such as learning
-        rates change). Zeros are not cached: 0.0 == -0.0 would share an entry and lose the sign."""
+        """``_operand`` of a Python number not in const's cache. A zero never goes through the cache:
+        0.0 == -0.0 would share an entry and lose the sign."""
         if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
             return self._big_scalar(other)
         if dtype.kind != "f":
             return other
-        c = np.array(other, dtype)
-        if other:
-            c.flags.writeable = False  # shared by every op that uses this number
-            if len(_scalar_arrays) > 256:
-                _scalar_arrays.clear()
-            _scalar_arrays[other, dtype] = c
-        return c
+        return const(other, dtype) if other else np.asarray(other, dtype)
 
     def _big_scalar(self, other: float | int) -> Any:
         if type(other) is int and not -_FLOAT_MAX < other < _FLOAT_MAX:
