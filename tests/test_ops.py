@@ -216,6 +216,22 @@ def test_normalising_ops_are_stable_for_logits_of_magnitude_1e4(op):
     assert np.isfinite(y.data).all() and np.isfinite(x.grad).all()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([np.float16, np.float32, np.float64]).flatmap(lambda dt: hnp.arrays(
+    dt, hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=40),
+    elements=st.floats(-1e3, 1e3, width=np.finfo(dt).bits) | st.sampled_from([np.inf, -np.inf, np.nan]))))
+def test_last_axis_max_and_sum_helpers_match_numpy(x):
+    from minigrad.ops.reduce import max_last, sum_last
+    if x.shape[-1]:
+        np.testing.assert_array_equal(max_last(x), x.max(axis=-1, keepdims=True))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in both
+        expected = x.sum(axis=-1, keepdims=True)
+        got = sum_last(x)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-2 if x.dtype == np.float16 else 1e-5,
+                               atol=np.abs(x[np.isfinite(x)]).sum() * np.finfo(x.dtype).eps * 4 if x.size else 0)
+
+
 def test_softmax_of_1e4_logits_is_one_hot():
     np.testing.assert_allclose(mg.softmax(mg.tensor([1e4, 0.0, -1e4])).data, [1, 0, 0])
     np.testing.assert_allclose(mg.log_softmax(mg.tensor([1e4, 0.0])).data, [0, -1e4])
