@@ -475,3 +475,27 @@ def test_one_array_returned_for_two_non_adjacent_inputs_gives_each_leaf_its_own_
     ThreeWay.apply(a, b, c).sum().backward()
     a.grad[0] = 100.0
     assert c.grad.tolist() == [1.0, 1.0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_unbroadcast_sums_a_gradient_back_to_each_broadcast_shape_like_numpy(data):
+    from hypothesis.extra import numpy as hnp
+
+    from minigrad.autograd import unbroadcast
+    dtype = data.draw(st.sampled_from([np.float16, np.float32, np.float64]))
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5))
+    bshape = data.draw(mg.testing.broadcastable_shapes(shape))
+    full = np.broadcast_shapes(shape, bshape)
+    if len(full) == 2 and data.draw(st.booleans()):  # the bias case (N, C) -> (C,) more often
+        shape = full[1:]
+    finite = st.floats(-100, 100, width=np.finfo(dtype).bits)
+    grad = data.draw(hnp.arrays(dtype, full, elements=finite | st.sampled_from([np.inf, -np.inf, np.nan])))
+    lead = len(full) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = grad.sum(axis=axes).reshape(shape) if axes else grad
+        got = unbroadcast(grad, shape)
+    assert got.shape == tuple(shape) and got.dtype == grad.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-2 if dtype == np.float16 else 1e-5,
+                               atol=float(np.abs(grad[np.isfinite(grad)]).sum()) * np.finfo(dtype).eps * 8)
