@@ -237,10 +237,18 @@ def test_softmax_of_1e4_logits_is_one_hot():
     np.testing.assert_allclose(mg.log_softmax(mg.tensor([1e4, 0.0])).data, [0, -1e4])
 
 
-def test_sigmoid_does_not_overflow_for_large_negative_inputs():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_does_not_overflow_for_large_negative_inputs(dtype):
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        y = mg.sigmoid(mg.tensor([-1e4, 0.0, 1e4]))
-    np.testing.assert_allclose(y.data, [0, 0.5, 1])
+        y = mg.sigmoid(mg.tensor([-1e4, -np.inf, 0.0, 1e4, np.inf], dtype=dtype))
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y.data, [0, 0, 0.5, 1, 1])
+
+
+def test_float64_sigmoid_keeps_its_relative_accuracy_far_out_on_the_left():
+    x = np.linspace(-700.0, 30.0, 2001)
+    exact = np.exp(-np.logaddexp(0.0, -x))  # 1/(1+e^-x) without the cancellation of 1 - tiny
+    np.testing.assert_allclose(mg.sigmoid(mg.tensor(x, dtype=np.float64)).data, exact, rtol=1e-13, atol=0)
 
 
 def test_repeated_integer_indices_accumulate_their_gradients():
