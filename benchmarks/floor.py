@@ -128,9 +128,9 @@ def w1_xor(dtype=np.float32):
 def main() -> None:
     print("| workload | floor ÷ NumPy | minigrad ÷ NumPy | minigrad ÷ floor |\n|---|---|---|---|")
     for name, rounds in (("w1_xor", 7), ("w4_chain", 7)):
-        ref = getattr(reference, name)()
-        floor = harness.compare(globals()[name](), ref, rounds=rounds, target=0.1)
-        mine = harness.compare(getattr(mg_cells, name)(), ref, rounds=rounds, target=0.1)
+        ref = getattr(reference, name)
+        floor = harness.compare(globals()[name], ref, rounds=rounds, target=0.1)
+        mine = harness.compare(getattr(mg_cells, name), ref, rounds=rounds, target=0.1)
         print(f"| {name} | {harness.fmt_ratio(floor)} | {harness.fmt_ratio(mine)} | "
               f"{mine.median / floor.median:.2f}× |")
 

@@ -10,9 +10,16 @@ states. What is stable is the ratio of two codes timed call by call, interleaved
 so every cell call sits between two reference calls, and a speed switch hits both sides alike.
 A cell's result is the median ratio over several rounds, with the range (min-max) beside it;
 ``n`` is calibrated so one round lasts about ``target`` seconds.
+
+Each round builds the cell and the reference afresh, behind a spacer of random size, so their
+arrays land at different addresses from round to round. Where large arrays sit relative to each
+other (which cache sets they share, 4 KiB aliasing between a loop's inputs and output) moves a
+step's time by up to ±5 % for as long as those arrays live; built once, one process's placement
+stood for all its rounds, and the same code read 0.89-1.14x against itself from process to process.
 """
 from __future__ import annotations
 
+import random
 import statistics
 import time
 import tracemalloc
@@ -69,15 +76,23 @@ class Result:
         return statistics.median(self.ref_times)
 
 
-def compare(cell: Step, ref: Step, *, rounds: int, target: float, warmup: int = 3) -> Result:
-    """Time ``cell`` against ``ref`` call by call for ``rounds`` rounds (see the module docstring)."""
-    for _ in range(warmup):
-        cell()
-        ref()
-    n = calibrate(lambda: (ref(), cell()), target)
+def compare(build_cell: Callable[[], Step], build_ref: Callable[[], Step], *, rounds: int, target: float,
+            warmup: int = 3, seed: int = 0) -> Result:
+    """Time the step ``build_cell()`` makes against the one ``build_ref()`` makes, call by call, for
+    ``rounds`` rounds, each with freshly built steps (see the module docstring)."""
+    spacers = random.Random(seed)
     clock = time.perf_counter
     res = Result()
+    n = 0
     for _ in range(rounds):
+        # held through the round; each under 128 KiB, so malloc takes it from the heap that the
+        # steps' arrays come from too, and shifts where they land
+        spacer = [bytearray(spacers.randrange(1, 1 << 20))] + [bytearray(spacers.randrange(1, 4096)) for _ in range(3)]
+        ref, cell = build_ref(), build_cell()
+        for _ in range(warmup):
+            cell()
+            ref()
+        n = n or calibrate(lambda: (ref(), cell()), target)
         ref_total = cell_total = 0.0
         for _ in range(n):
             t0 = clock()
@@ -90,6 +105,7 @@ def compare(cell: Step, ref: Step, *, rounds: int, target: float, warmup: int = 
         res.ratios.append(cell_total / ref_total)
         res.cell_times.append(cell_total / n)
         res.ref_times.append(ref_total / n)
+        del spacer, ref, cell
     return res
 
 

@@ -1,7 +1,7 @@
 """minigrad speed benchmarks: five workloads, each as a ratio to the same network written in NumPy.
 
-    python benchmarks/run.py                 # full run (7 rounds), minigrad vs NumPy
-    python benchmarks/run.py --quick         # 3 short rounds
+    python benchmarks/run.py                 # full run (21 rounds), minigrad vs NumPy
+    python benchmarks/run.py --quick         # 5 short rounds
     python benchmarks/run.py --only W1,W4    # some workloads (W1 W2 W3 W4 W5 MEM)
     /work/bench-venv/bin/python benchmarks/run.py --peers   # add PyTorch / MyGrad / autograd columns
 
@@ -108,10 +108,14 @@ def _build(factory: Callable, dtype) -> Callable | str:
         return f"n/a (not available: {exc})"
 
 
-def _cell(step, ref_step, args) -> harness.Result | str:
+def _cell(factory: Callable, row: "Row", args) -> harness.Result | str:
+    """The cell ``factory`` makes, timed against the row's reference (each round builds both anew)."""
+    step = _build(factory, row.dtype)
     if isinstance(step, str):
         return step
-    return harness.compare(step, ref_step, rounds=args.rounds, target=args.target)
+    del step
+    return harness.compare(lambda: factory(row.dtype), lambda: row.ref(row.dtype), rounds=args.rounds,
+                           target=args.target)
 
 
 def _fmt(res, unit: int = 1, unit_name: str = "", target: float | None = None) -> tuple:
@@ -133,8 +137,7 @@ def run_minigrad(args) -> dict:
     out = {}
     for i, row in _selected(args):
         ref_step = _build(row.ref, row.dtype)
-        step = ref_step if isinstance(ref_step, str) else _build(row.minigrad, row.dtype)
-        out[i] = _cell(step, ref_step, args)
+        out[i] = ref_step if isinstance(ref_step, str) else _cell(row.minigrad, row, args)
         print(f"  done: {row.label}", file=sys.stderr, flush=True)
     return out
 
@@ -146,7 +149,7 @@ def run_peer(name: str, args) -> dict:
     for i, row in _selected(args):
         factory = peers.CELLS.get((row.key, name)) if row.target is not None else None
         if factory is not None:
-            out[i] = _cell(_build(factory, row.dtype), row.ref(row.dtype), args)
+            out[i] = _cell(factory, row, args)
             print(f"  done: {row.label} / {name}", file=sys.stderr, flush=True)
     return out
 
@@ -278,11 +281,11 @@ def check(args, steps: int = 3) -> int:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="3 rounds of ~30 ms timings instead of 7 of ~100 ms")
+    p.add_argument("--quick", action="store_true", help="5 rounds of ~20 ms timings instead of 21 of ~30 ms")
     p.add_argument("--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,MEM")
     p.add_argument("--peers", action="store_true", help="also time PyTorch, MyGrad and HIPS autograd")
-    p.add_argument("--rounds", type=int, help="rounds per cell (default 7, --quick 3)")
-    p.add_argument("--target", type=float, help="seconds per timing (default 0.1, --quick 0.03)")
+    p.add_argument("--rounds", type=int, help="rounds per cell (default 21, --quick 5)")
+    p.add_argument("--target", type=float, help="seconds per round (default 0.03, --quick 0.02)")
     p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto",
                    help="minigrad's W2 loss: nn.functional.cross_entropy (fused), log_softmax ops "
                         "(composed), or fused when available (auto)")
@@ -294,8 +297,8 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="also write the raw ratios and times to this file")
     args = p.parse_args(argv)
     args.only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
-    args.rounds = args.rounds or (3 if args.quick else 7)
-    args.target = args.target or (0.03 if args.quick else 0.1)
+    args.rounds = args.rounds or (5 if args.quick else 21)
+    args.target = args.target or (0.02 if args.quick else 0.03)
     mg_cells.W2_LOSS = args.w2_loss
     if args.check:
         return check(args)
@@ -322,7 +325,8 @@ def main(argv=None) -> int:
     print(f"\nCommand: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per round; "
           f"W2 loss in minigrad: {w2_loss}\n")
     print("Ratio = total time of the cell's calls / total time of the NumPy reference's calls, the two called "
-          "alternately, one call each in turn; median over the rounds (min–max). Peer columns are ratios to "
+          "alternately, one call each in turn; each round builds both afresh (a new memory placement); median over "
+          "the rounds (min–max). Peer columns are ratios to "
           "the same NumPy reference.\n")
     print("| workload | reference (per call) | minigrad (per call) | minigrad ÷ reference | target | met "
           "| PyTorch | MyGrad | autograd |")

@@ -52,7 +52,7 @@ def test_ratio_of_a_function_to_itself_is_about_one():
     def work():
         return np.sort(a)
 
-    res = harness.compare(work, work, rounds=5, target=0.01)
+    res = harness.compare(lambda: work, lambda: work, rounds=5, target=0.01)
     assert 0.5 < res.median < 2.0
     assert len(res.ratios) == 5 and res.low <= res.median <= res.high
 
