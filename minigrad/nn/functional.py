@@ -318,8 +318,9 @@ class CrossEntropy(Function):
         ctx.save_for_backward(logp, y)
         ctx.reduction, ctx.n, ctx.index = reduction, losses.size, index
         if reduction == "mean":  # (sum / n: ndarray.mean costs a few µs of Python on top)
-            return losses.sum() / losses.dtype.type(losses.size) if losses.size else np.array(np.nan, dtype=z.dtype)
-        return losses.sum() if reduction == "sum" else losses
+            total = np.add.reduce(losses, axis=None)  # (= losses.sum() without its Python wrapper)
+            return total / losses.dtype.type(losses.size) if losses.size else np.array(np.nan, dtype=z.dtype)
+        return np.add.reduce(losses, axis=None) if reduction == "sum" else losses
 
     @staticmethod
     def backward(ctx, grad):

@@ -63,7 +63,7 @@ def max_last(x: np.ndarray) -> np.ndarray:
     c = x.shape[-1] if x.ndim > 1 else 0
     if not 0 < c <= 32:
         return x.max(axis=-1, keepdims=True)
-    return np.ascontiguousarray(x.reshape(-1, c).T).max(axis=0).reshape(x.shape[:-1] + (1,))
+    return np.maximum.reduce(np.ascontiguousarray(x.reshape(-1, c).T), axis=0).reshape(x.shape[:-1] + (1,))
 
 
 def sum_last(x: np.ndarray) -> np.ndarray:
