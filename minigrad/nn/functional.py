@@ -277,18 +277,21 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
             if not np.all(np.isfinite(raw)) or not np.all(raw == np.round(raw)):
                 raise ValueError(f"{name}: a target of shape {tshape} holds class indices, which must be "
                                  f"integers; received non-integer values")
-            bad = (raw < 0) | (raw >= n_classes)  # checked before the cast: 3e38 does not fit an int64
+            # checked before the cast: 3e38 does not fit an int64
+            out_of_range = np.count_nonzero((raw < 0) | (raw >= n_classes))
+            labels = raw.astype(np.int64)
         elif kind in "iu":
             labels = raw.astype(np.int64)  # a private copy: backward must see the labels of forward
-            # one comparison for both ends: read as unsigned, a negative label is a huge number
-            # (a uint64 beyond int64's range wraps negative in the cast, so it is caught too)
-            bad = labels.view(np.uint64) >= n_classes if labels.size else None
+            # one reduction for both ends: read as unsigned, a negative label is a huge number (and
+            # a uint64 beyond int64's range wraps negative in the cast, so it is caught too)
+            out_of_range = labels.size and np.maximum.reduce(labels.view(np.uint64), axis=None) >= n_classes
         else:
             raise TypeError(f"{name}: class-index targets must be integers; received dtype {raw.dtype}")
-        if bad is not None and np.count_nonzero(bad):  # (a quarter of bad.any()'s cost on small arrays)
+        if out_of_range:
+            bad = (raw < 0) | (raw >= n_classes)
             raise ValueError(f"{name}: target class {raw[bad].flat[0]:g} is out of range for "
                              f"{n_classes} classes (valid: 0 … {n_classes - 1})")
-        return "index", labels if kind != "f" else raw.astype(np.int64)
+        return "index", labels
     if tshape == scores.shape:
         return "dense", _as_tensor(target, like=scores)
     raise ValueError(f"{name}: input shape {scores.shape} and target shape {tshape} do not fit: the target "
