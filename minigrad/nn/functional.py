@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import ops
-from ..autograd import Function
+from ..autograd import Function, _apply2, _apply_n
 from ..ops import elu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
 from ..ops.reduce import max_last, sum_last
 from ..random import default_rng
@@ -71,7 +71,7 @@ class Affine(Function):
 
 def affine(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight + bias`` as a single op (what ``Dense`` computes before its activation)."""
-    return Affine.apply(x if isinstance(x, Tensor) else Tensor(x), weight, bias)
+    return _apply_n(Affine, (x if isinstance(x, Tensor) else Tensor(x), weight, bias), {})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ class MSE(Function):
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: ``mean((pred - target)²)`` (one graph node, ``MSE``)."""
     pred, target = _pair("mse_loss", pred, target, reduction)
-    return MSE.apply(pred, target, reduction=reduction)
+    return _apply2(MSE, pred, target, {"reduction": reduction})
 
 
 def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -358,7 +358,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction("cross_entropy", reduction)
     logits = _as_tensor(logits)
     kind, y = _class_target("cross_entropy", logits, target)
-    return CrossEntropy.apply(logits, y, index=kind == "index", reduction=reduction)
+    return _apply2(CrossEntropy, logits, y, {"index": kind == "index", "reduction": reduction})
 
 
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:

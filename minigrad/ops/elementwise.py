@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, const
+from ..autograd import Function, _apply1, const
 
 
 class Exp(Function):
@@ -263,15 +263,15 @@ class Where(Function):
         return None, grad * cond, grad * ~cond
 
 
-def exp(x: Any) -> Tensor: return Exp.apply(_t(x))
-def log(x: Any) -> Tensor: return Log.apply(_t(x))
-def sqrt(x: Any) -> Tensor: return Sqrt.apply(_t(x))
-def abs(x: Any) -> Tensor: return Abs.apply(_t(x))
-def sigmoid(x: Any) -> Tensor: return Sigmoid.apply(_t(x))
-def relu(x: Any) -> Tensor: return ReLU.apply(_t(x))
-def tanh(x: Any) -> Tensor: return Tanh.apply(_t(x))
-def softplus(x: Any) -> Tensor: return Softplus.apply(_t(x))
-def softsign(x: Any) -> Tensor: return Softsign.apply(_t(x))
+def exp(x: Any) -> Tensor: return _apply1(Exp, _t(x))
+def log(x: Any) -> Tensor: return _apply1(Log, _t(x))
+def sqrt(x: Any) -> Tensor: return _apply1(Sqrt, _t(x))
+def abs(x: Any) -> Tensor: return _apply1(Abs, _t(x))
+def sigmoid(x: Any) -> Tensor: return _apply1(Sigmoid, _t(x))
+def relu(x: Any) -> Tensor: return _apply1(ReLU, _t(x))
+def tanh(x: Any) -> Tensor: return _apply1(Tanh, _t(x))
+def softplus(x: Any) -> Tensor: return _apply1(Softplus, _t(x))
+def softsign(x: Any) -> Tensor: return _apply1(Softsign, _t(x))
 
 
 def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
