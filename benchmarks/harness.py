@@ -84,11 +84,13 @@ def compare(build_cell: Callable[[], Step], build_ref: Callable[[], Step], *, ro
     clock = time.perf_counter
     res = Result()
     n = 0
-    for _ in range(rounds):
-        # held through the round; each under 128 KiB, so malloc takes it from the heap that the
-        # steps' arrays come from too, and shifts where they land
+    for r in range(rounds):
+        # held through the round, so what is built next lands elsewhere in memory
         spacer = [bytearray(spacers.randrange(1, 1 << 20))] + [bytearray(spacers.randrange(1, 4096)) for _ in range(3)]
-        ref, cell = build_ref(), build_cell()
+        if r % 2:  # which is built first alternates too: the second one's arrays are placed after the first's
+            cell, ref = build_cell(), build_ref()
+        else:
+            ref, cell = build_ref(), build_cell()
         for _ in range(warmup):
             cell()
             ref()
