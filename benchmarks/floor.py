@@ -1,4 +1,5 @@
-"""How low can a Tensor-per-op autograd in pure Python + NumPy go? A lower bound for W1 and W4.
+"""How low can a Tensor-per-op autograd in pure Python + NumPy go? A lower bound for W1 and W4,
+and for W2 what minigrad's engine costs on top of its ops.
 
     python benchmarks/floor.py            # ratios to the NumPy reference, next to minigrad's
 
@@ -11,6 +12,13 @@ sigmoid per layer and one MSE node, as minigrad's Dense and mse_loss record them
 
 Whatever this floor costs over NumPy, no design that keeps "one Python object per op, gradients by
 walking them back" can avoid; what minigrad costs over the floor is what its features cost.
+
+``w2_mnist`` is a different kind of row: minigrad's own op classes (MatMul, Add, Sigmoid,
+CrossEntropy) called directly — their ``forward``/``backward`` on arrays with a bare ctx, and
+``unbroadcast`` for the bias gradients — in the order the engine calls them, without Tensors, graph
+or engine. It does exactly the NumPy work of minigrad's W2 step, so minigrad ÷ this row is what the
+engine (and the Python around it) costs on a realistic batch; this row ÷ NumPy is what minigrad's
+ops cost against the hand-written reference.
 """
 from __future__ import annotations
 
@@ -125,14 +133,56 @@ def w1_xor(dtype=np.float32):
     return step
 
 
+class _Ctx:
+    """What an op's forward and backward use of the node they are handed."""
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        self.saved_tensors = arrays
+
+
+def w2_mnist(dtype=np.float32):
+    from minigrad.autograd import unbroadcast
+    from minigrad.nn.functional import CrossEntropy
+    from minigrad.ops import Add, MatMul, Sigmoid
+
+    W1, b1, W2, b2 = params = [a for layer in data.copy_params(data.mnist_params(dtype)) for a in layer]
+    X, labels, _ = data.mnist_batch(dtype)
+    labels = labels.astype(np.int64)  # (what the cross_entropy function hands its op)
+    lr, one = data.W2_LR, np.array(1, dtype)
+
+    def run(cls, *args, needs=(True, True), **kwargs):
+        ctx = _Ctx()
+        ctx.saved_tensors, ctx.needs_input_grad = (), needs
+        return ctx, cls.forward(ctx, *args, **kwargs)
+
+    def step():
+        c1, z0 = run(MatMul, X, W1, needs=(False, True))
+        c2, z1 = run(Add, z0, b1)
+        c3, h = run(Sigmoid, z1, needs=(True,))
+        c4, l0 = run(MatMul, h, W2)
+        c5, z = run(Add, l0, b2)
+        c6, loss = run(CrossEntropy, z, labels, needs=(True, False), index=True, reduction="mean")
+        dz, _ = CrossEntropy.backward(c6, one)
+        dl0, db2 = Add.backward(c5, dz)
+        dh, dW2 = MatMul.backward(c4, dl0)
+        dz0, db1 = Add.backward(c2, Sigmoid.backward(c3, dh))
+        _, dW1 = MatMul.backward(c1, dz0)
+        for p, g in zip(params, (dW1, unbroadcast(db1, b1.shape), dW2, unbroadcast(db2, b2.shape))):
+            p -= lr * g
+        return loss
+
+    return step
+
+
 def main() -> None:
     print("| workload | floor ÷ NumPy | minigrad ÷ NumPy | minigrad ÷ floor |\n|---|---|---|---|")
-    for name, rounds in (("w1_xor", 7), ("w4_chain", 7)):
-        ref = getattr(reference, name)
-        floor = harness.compare(globals()[name], ref, rounds=rounds, target=0.1)
-        mine = harness.compare(getattr(mg_cells, name), ref, rounds=rounds, target=0.1)
-        print(f"| {name} | {harness.fmt_ratio(floor)} | {harness.fmt_ratio(mine)} | "
-              f"{mine.median / floor.median:.2f}× |")
+    for name, dtype, rounds in (("w1_xor", np.float32, 7), ("w4_chain", np.float32, 7), ("w2_mnist", np.float32, 21),
+                                ("w2_mnist", np.float64, 21)):
+        ref = lambda r=getattr(reference, name), d=dtype: r(d)  # noqa: E731
+        floor = harness.compare(lambda f=globals()[name], d=dtype: f(d), ref, rounds=rounds, target=0.1)
+        mine = harness.compare(lambda f=getattr(mg_cells, name), d=dtype: f(d), ref, rounds=rounds, target=0.1)
+        print(f"| {name}{'' if name != 'w2_mnist' else ' ' + np.dtype(dtype).name} | {harness.fmt_ratio(floor)} | "
+              f"{harness.fmt_ratio(mine)} | {mine.median / floor.median:.2f}× |")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def test_quick_run_prints_one_markdown_table():
     assert "BLAS" in out.stdout and "OPENBLAS_CORETYPE" in out.stdout
 
 
-@pytest.mark.parametrize("name", ["w1_xor", "w4_chain"])
+@pytest.mark.parametrize("name", ["w1_xor", "w4_chain", "w2_mnist"])
 def test_floor_cells_compute_the_reference_numbers(name):
     """benchmarks/floor.py is a lower bound only if it does the reference's work: same losses (and,
     for W4, the same input gradient), step after step."""
