@@ -498,4 +498,4 @@ def test_unbroadcast_sums_a_gradient_back_to_each_broadcast_shape_like_numpy(dat
         got = unbroadcast(grad, shape)
     assert got.shape == tuple(shape) and got.dtype == grad.dtype
     np.testing.assert_allclose(got, expected, rtol=1e-2 if dtype == np.float16 else 1e-5,
-                               atol=float(np.abs(grad[np.isfinite(grad)]).sum()) * np.finfo(dtype).eps * 8)
+                               atol=np.abs(grad[np.isfinite(grad)].astype(np.float64)).sum() * np.finfo(dtype).eps * 8)
