@@ -11,11 +11,12 @@ so every cell call sits between two reference calls, and a speed switch hits bot
 A cell's result is the median ratio over several rounds, with the range (min-max) beside it;
 ``n`` is calibrated so one round lasts about ``target`` seconds.
 
-Each round builds the cell and the reference afresh, behind a spacer of random size, so their
-arrays land at different addresses from round to round. Where large arrays sit relative to each
-other (which cache sets they share, 4 KiB aliasing between a loop's inputs and output) moves a
-step's time by up to ±5 % for as long as those arrays live; built once, one process's placement
-stood for all its rounds, and the same code read 0.89-1.14x against itself from process to process.
+Each round builds the cell and the reference afresh, behind spacers of random size and in
+alternating order, so their arrays land at different addresses from round to round. Where large
+arrays sit relative to each other (which cache sets they share, 4 KiB aliasing between a loop's
+inputs and output) moves a step's time by up to ±10 % for as long as those arrays live; built once,
+one process's placement stood for all its rounds, and the same code read 0.89-1.14x against itself
+from process to process (0.97-1.03x with a placement per round).
 """
 from __future__ import annotations
 
