@@ -281,11 +281,11 @@ def check(args, steps: int = 3) -> int:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="5 rounds of ~20 ms timings instead of 21 of ~30 ms")
+    p.add_argument("--quick", action="store_true", help="5 rounds of ~30 ms timings instead of 21 of ~100 ms")
     p.add_argument("--only", default="", help="comma-separated workloads: W1,W2,W3,W4,W5,MEM")
     p.add_argument("--peers", action="store_true", help="also time PyTorch, MyGrad and HIPS autograd")
     p.add_argument("--rounds", type=int, help="rounds per cell (default 21, --quick 5)")
-    p.add_argument("--target", type=float, help="seconds per round (default 0.03, --quick 0.02)")
+    p.add_argument("--target", type=float, help="seconds per round (default 0.1, --quick 0.03)")
     p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto",
                    help="minigrad's W2 loss: nn.functional.cross_entropy (fused), log_softmax ops "
                         "(composed), or fused when available (auto)")
@@ -298,7 +298,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     args.only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
     args.rounds = args.rounds or (5 if args.quick else 21)
-    args.target = args.target or (0.02 if args.quick else 0.03)
+    args.target = args.target or (0.03 if args.quick else 0.1)
     mg_cells.W2_LOSS = args.w2_loss
     if args.check:
         return check(args)
