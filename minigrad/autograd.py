@@ -412,6 +412,7 @@ _ndarray = np.ndarray  # (a module global: reading np.ndarray in the hot path co
 # requires_grad flags): shared tuples, so the hot path allocates (and the GC tracks) one object less
 _NEEDS1 = (True,)
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
+_FIRST_ONLY, _SECOND_ONLY = _NEEDS2[1][0], _NEEDS2[0][1]
 _sequence = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes
 # The number (from the same sequence) of the latest in-place change of any tensor or retain_grad
 # call. A node made after it cannot have a changed input, so backward skips the per-input version
@@ -466,17 +467,25 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
         if not retain_graph:
             node.saved_tensors = None
         inputs = node.inputs
-        if type(in_grads) is not tuple:
-            if len(inputs) == 1 and not heap and not anomaly:
-                # One step of a chain (a one-input op, nothing else pending): an array of the input's
-                # dtype and shape goes straight on to the op that made the input, as the loop below
-                # would hand it on, without the loop's bookkeeping (~60 opcodes of ~150 a node).
-                fn = inputs[0].grad_fn
-                data = inputs[0]._data
-                if (fn is not None and type(in_grads) is _ndarray and in_grads.dtype is data.dtype
-                        and in_grads.shape == data.shape):
-                    node, g = fn, in_grads
+        if not heap and not anomaly:
+            # A step of a chain: one input needs a gradient (a one-input op, or x * c) and nothing
+            # else is pending. An array of that input's dtype and shape goes straight on to the op
+            # that made the input, as the loop below would hand it on, without its bookkeeping
+            # (~60 of ~150 opcodes a node). Anything else takes the loop.
+            if type(in_grads) is not tuple:
+                k = 0
+                gi = in_grads if len(inputs) == 1 else None  # (else: the loop reports the count)
+            else:
+                needs = node.needs_input_grad
+                k = 0 if needs is _FIRST_ONLY else 1 if needs is _SECOND_ONLY else -1
+                gi = in_grads[k] if k >= 0 and len(in_grads) == 2 else None
+            if gi is not None:
+                fn = inputs[k].grad_fn
+                data = inputs[k]._data
+                if fn is not None and type(gi) is _ndarray and gi.dtype is data.dtype and gi.shape == data.shape:
+                    node, g = fn, gi
                     continue
+        if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         n = len(inputs)
         if len(in_grads) != n:

@@ -430,6 +430,10 @@ def test_custom_function_returning_wrong_number_of_gradients_is_reported():
     a = mg.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="1 gradients for 2 inputs"):
         Bad.apply(a, a).sum().backward()
+    b = a * 2.0  # inputs made by ops, and only one of them needing a gradient: the same error
+    for x, y in ((b, b), (b, mg.tensor([1.0])), (mg.tensor([1.0]), b)):
+        with pytest.raises(RuntimeError, match="1 gradients for 2 inputs"):
+            Bad.apply(x, y).sum().backward(retain_graph=True)
 
 
 def test_detect_anomaly_names_the_op_in_forward_and_backward():
