@@ -22,6 +22,7 @@ ops cost against the hand-written reference.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -178,9 +179,9 @@ def main() -> None:
     print("| workload | floor ÷ NumPy | minigrad ÷ NumPy | minigrad ÷ floor |\n|---|---|---|---|")
     for name, dtype, rounds in (("w1_xor", np.float32, 7), ("w4_chain", np.float32, 7), ("w2_mnist", np.float32, 21),
                                 ("w2_mnist", np.float64, 21)):
-        ref = lambda r=getattr(reference, name), d=dtype: r(d)  # noqa: E731
-        floor = harness.compare(lambda f=globals()[name], d=dtype: f(d), ref, rounds=rounds, target=0.1)
-        mine = harness.compare(lambda f=getattr(mg_cells, name), d=dtype: f(d), ref, rounds=rounds, target=0.1)
+        ref = functools.partial(getattr(reference, name), dtype)
+        floor = harness.compare(functools.partial(globals()[name], dtype), ref, rounds=rounds, target=0.1)
+        mine = harness.compare(functools.partial(getattr(mg_cells, name), dtype), ref, rounds=rounds, target=0.1)
         print(f"| {name}{'' if name != 'w2_mnist' else ' ' + np.dtype(dtype).name} | {harness.fmt_ratio(floor)} | "
               f"{harness.fmt_ratio(mine)} | {mine.median / floor.median:.2f}× |")
 

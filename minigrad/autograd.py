@@ -480,8 +480,9 @@ def _backward_from(node: Function, grad: np.ndarray, retain_graph: bool) -> None
                 k = 0 if needs is _FIRST_ONLY else 1 if needs is _SECOND_ONLY else -1
                 gi = in_grads[k] if k >= 0 and len(in_grads) == 2 else None
             if gi is not None:
-                fn = inputs[k].grad_fn
-                data = inputs[k]._data
+                inp = inputs[k]
+                fn = inp.grad_fn
+                data = inp._data
                 if fn is not None and type(gi) is _ndarray and gi.dtype is data.dtype and gi.shape == data.shape:
                     node, g = fn, gi
                     continue
