@@ -232,6 +232,30 @@ def test_last_axis_max_and_sum_helpers_match_numpy(x):
                                atol=np.abs(x[np.isfinite(x)].astype(np.float64)).sum() * np.finfo(x.dtype).eps * 4)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["softmax", "log_softmax", "logsumexp"]),
+       st.sampled_from([np.float16, np.float32, np.float64]).flatmap(lambda dt: hnp.arrays(
+           dt, hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=40),
+           elements=st.floats(-30, 30, width=np.finfo(dt).bits) | st.sampled_from([np.inf, -np.inf, np.nan]))))
+def test_normalising_ops_over_the_last_axis_equal_the_general_path(name, x):
+    """The last axis goes through max_last/sum_last; the first axis of the moved array takes NumPy's
+    reductions. Same values, NaN and inf included, forward and backward."""
+    op = getattr(mg, name)
+    g = np.linspace(-1, 1, x.size).reshape(x.shape).astype(x.dtype)
+    results = []
+    for axis, move in ((-1, lambda a: a), (0, lambda a: np.moveaxis(a, -1, 0))):
+        t = mg.tensor(move(x), requires_grad=True)
+        with np.errstate(all="ignore"):
+            y = op(t, axis=axis)
+            (y * mg.tensor(move(g) if name != "logsumexp" else g.sum(-1).astype(x.dtype))).sum().backward()
+        back = (lambda a: a) if axis == -1 else (lambda a: np.moveaxis(a, 0, -1))
+        results.append((back(y.data) if name != "logsumexp" else y.data, back(t.grad)))
+    tol = {"rtol": 5e-3, "atol": 5e-3} if x.dtype == np.float16 else {"rtol": 1e-5, "atol": 1e-6}
+    for last, general in zip(*results):
+        assert last.dtype == general.dtype == x.dtype
+        np.testing.assert_allclose(last, general, **tol)  # (NaN where NaN, inf where inf)
+
+
 def test_softmax_of_1e4_logits_is_one_hot():
     np.testing.assert_allclose(mg.softmax(mg.tensor([1e4, 0.0, -1e4])).data, [1, 0, 0])
     np.testing.assert_allclose(mg.log_softmax(mg.tensor([1e4, 0.0])).data, [0, -1e4])

@@ -59,9 +59,10 @@ def max_last(x: np.ndarray) -> np.ndarray:
 
     NumPy reduces a short contiguous last axis row by row (14 µs for (256, 10) float32); on a
     transposed copy the same maximum runs across the rows, vectorised (4.5 µs, the copy included).
-    From ~50 columns on the plain reduction is quicker, so rows longer than 32 take it."""
+    From ~50 columns on the plain reduction is quicker, so rows longer than 32 take it, and so do
+    fewer than 32 rows (where the copy's extra calls cost more than they save)."""
     c = x.shape[-1] if x.ndim > 1 else 0
-    if not 0 < c <= 32:
+    if not 0 < c <= 32 or x.size < 32 * c:
         return x.max(axis=-1, keepdims=True)
     return np.maximum.reduce(np.ascontiguousarray(x.reshape(-1, c).T), axis=0).reshape(x.shape[:-1] + (1,))
 
@@ -69,10 +70,20 @@ def max_last(x: np.ndarray) -> np.ndarray:
 def sum_last(x: np.ndarray) -> np.ndarray:
     """``x.sum(axis=-1, keepdims=True)`` for float32/float64 as a product with a vector of ones:
     BLAS sums rows 2–5× quicker than NumPy's reduction over a short last axis (7 → 2 µs for
-    (256, 10)), and no slower on long rows."""
-    if x.dtype.char not in "fd":
+    (256, 10)), and no slower on long rows; fewer than 32 rows take NumPy's sum (as quick there)."""
+    if x.dtype.char not in "fd" or x.size < 32 * x.shape[-1]:
         return x.sum(axis=-1, keepdims=True)
     return np.dot(x, ones_vector(x.shape[-1], x.dtype))[..., None]
+
+
+def _max_keep(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """``x.max(axis=axes, keepdims=True)``; through ``max_last`` when only the last axis is reduced."""
+    return max_last(x) if axes == (x.ndim - 1,) else x.max(axis=axes, keepdims=True)
+
+
+def _sum_keep(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """``x.sum(axis=axes, keepdims=True)``; through ``sum_last`` when only the last axis is reduced."""
+    return sum_last(x) if axes == (x.ndim - 1,) else x.sum(axis=axes, keepdims=True)
 
 
 class Sum(Function):
@@ -171,10 +182,10 @@ class Min(_Extreme):
 
 def _stable_lse(x: np.ndarray, axes: tuple) -> np.ndarray:
     """log Σ exp x over ``axes`` (keepdims), shifted by the max so nothing overflows."""
-    m = np.max(x, axis=axes, keepdims=True)
+    m = _max_keep(x, axes)
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: no shift
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # log 0 = -inf for all -inf slices
-        return m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+        return m + np.log(_sum_keep(np.exp(x - m), axes))
 
 
 class LogSumExp(Function):
@@ -201,8 +212,8 @@ class Softmax(Function):
     def forward(ctx, x, axis=-1):
         ctx.axis = _axes(axis, x.ndim, "softmax")
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where a logit is inf: NaN, as in PyTorch
-            e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
-            s = e / e.sum(axis=ctx.axis, keepdims=True)
+            e = np.exp(x - _max_keep(x, ctx.axis))
+            s = e / _sum_keep(e, ctx.axis)
         ctx.save_for_backward(s)
         return s
 
@@ -210,7 +221,7 @@ class Softmax(Function):
     def backward(ctx, grad):
         (s,) = ctx.saved_tensors
         gs = grad * s
-        return gs - s * gs.sum(axis=ctx.axis, keepdims=True)
+        return gs - s * _sum_keep(gs, ctx.axis)
 
 
 class LogSoftmax(Function):
@@ -227,7 +238,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
+        return grad - np.exp(y) * _sum_keep(grad, ctx.axis)
 
     @classmethod
     def op_name(cls) -> str:
