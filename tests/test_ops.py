@@ -234,12 +234,13 @@ def test_last_axis_max_and_sum_helpers_match_numpy(x):
 
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(["softmax", "log_softmax", "logsumexp"]),
-       st.sampled_from([np.float16, np.float32, np.float64]).flatmap(lambda dt: hnp.arrays(
+       st.sampled_from([np.float32, np.float64]).flatmap(lambda dt: hnp.arrays(
            dt, hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=40),
            elements=st.floats(-30, 30, width=np.finfo(dt).bits) | st.sampled_from([np.inf, -np.inf, np.nan]))))
 def test_normalising_ops_over_the_last_axis_equal_the_general_path(name, x):
     """The last axis goes through max_last/sum_last; the first axis of the moved array takes NumPy's
-    reductions. Same values, NaN and inf included, forward and backward."""
+    reductions. Same values, NaN and inf included, forward and backward. (float16 takes NumPy's sums
+    on both paths, and max_last equals NumPy's max exactly: see the test above.)"""
     op = getattr(mg, name)
     g = np.linspace(-1, 1, x.size).reshape(x.shape).astype(x.dtype)
     results = []
@@ -250,7 +251,10 @@ def test_normalising_ops_over_the_last_axis_equal_the_general_path(name, x):
             (y * mg.tensor(move(g) if name != "logsumexp" else g.sum(-1).astype(x.dtype))).sum().backward()
         back = (lambda a: a) if axis == -1 else (lambda a: np.moveaxis(a, 0, -1))
         results.append((back(y.data) if name != "logsumexp" else y.data, back(t.grad)))
-    tol = {"rtol": 5e-3, "atol": 5e-3} if x.dtype == np.float16 else {"rtol": 1e-5, "atol": 1e-6}
+    # x - lse is exact only to a few units in the last place of x's magnitude (ulp(16.25) = 1.9e-6 in float32)
+    scale = max(1.0, float(np.abs(x[np.isfinite(x)]).max(initial=0)))
+    eps = np.finfo(x.dtype).eps
+    tol = {"rtol": 64 * eps, "atol": 8 * eps * scale}
     for last, general in zip(*results):
         assert last.dtype == general.dtype == x.dtype
         np.testing.assert_allclose(last, general, **tol)  # (NaN where NaN, inf where inf)
