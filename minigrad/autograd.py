@@ -347,7 +347,7 @@ def _apply2(cls: type, a: Any, b: Any, kwargs: dict = _NO_KWARGS) -> "Tensor":
     return t
 
 
-def _apply_n(cls: type, args: tuple, kwargs: dict) -> "Tensor":
+def _apply_n(cls: type, args: tuple, kwargs: dict = _NO_KWARGS) -> "Tensor":
     """``cls.apply(*args, **kwargs)`` for any number of inputs (a plain loop: generator expressions
     and comprehensions cost a frame each)."""
     ctx = _new(cls)

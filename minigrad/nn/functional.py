@@ -71,7 +71,7 @@ class Affine(Function):
 
 def affine(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight + bias`` as a single op (what ``Dense`` computes before its activation)."""
-    return _apply_n(Affine, (x if isinstance(x, Tensor) else Tensor(x), weight, bias), {})
+    return _apply_n(Affine, (x if isinstance(x, Tensor) else Tensor(x), weight, bias))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ class Dense(Module):
                 raise ValueError(f"Dense(units={self.units}) needs inputs with a feature axis; received a 0-d input")
             self.build((None,) + x.shape[1:] if x.ndim >= 2 else (None, x.shape[0]))
         try:
-            z = _apply_n(F.Affine, (x, self.weight, self.bias), {})  # (= F.Affine.apply(...), one call less)
+            z = _apply_n(F.Affine, (x, self.weight, self.bias))  # (= F.Affine.apply(...), one call less)
         except ValueError:  # say it in the layer's words when the input is the problem
             if x.ndim == 0 or x.shape[-1] != self.input_dim:
                 raise ValueError(f"Dense(units={self.units}) expects inputs whose last dimension is "
