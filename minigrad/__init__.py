@@ -3,7 +3,7 @@
 ``import minigrad as mg`` gives everything: ``mg.Tensor`` and the ops, ``mg.Function`` for custom
 ops, ``mg.gradcheck``, ``mg.nn``, ``mg.optim``, ``mg.data``, ``mg.draw_graph`` and ``mg.testing``.
 """
-from . import autograd  # first: the engine (it imports Tensor at its end)
+from . import autograd
 from .autograd import (
     Function,
     detect_anomaly,
@@ -14,7 +14,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .numerical import GradcheckError, gradcheck, numerical_grad
-from .ops import (
+from .functions import (
     abs,
     add,
     argmax,

@@ -84,10 +84,10 @@ def axis(owner: str, name: str, value: Any, ndim: int) -> int:
     """An int axis of a tensor with ``ndim`` dimensions, made non-negative."""
     a = integer(owner, name, value)
     if not -ndim <= a < ndim:
-        valid = f"an axis in [{-ndim}, {ndim - 1}] for a tensor with {ndim} dimension(s)" if ndim else \
-            "no axis at all: a 0-d tensor has none"
-        fail(owner, name, value, valid)
-    return a % ndim if ndim else a
+        valid = f"valid: {-ndim} … {ndim - 1}" if ndim else "it has no axes"
+        raise ValueError(f"{owner}: {name}={a} is out of range for a tensor with {ndim} dimension(s) "
+                         f"({valid}); Received: {name}={value!r}")
+    return a % ndim
 
 
 def pick_axis(owner: str, axis: Any, dim: Any, default: Any = None) -> Any:

@@ -3,8 +3,12 @@
 dtype policy: Python scalars and lists, and integer or boolean arrays, become
 ``get_default_dtype()`` (float32 unless changed); floating NumPy arrays keep their dtype (and are
 used without a copy, like ``torch.as_tensor``). An explicit ``dtype=`` wins. In ops, a Python
-scalar takes the tensor's dtype, so ``float32_tensor * 2.0`` stays float32; two arrays follow NumPy
+number takes the tensor's dtype, so ``float32_tensor * 2.0`` stays float32; two arrays follow NumPy
 promotion (float32 with float64 gives float64).
+
+Every differentiable method hands its work to one ``Function`` in ``minigrad/ops`` through
+``Function.apply``: ``x.sigmoid()`` runs ``Sigmoid.forward``, and ``backward()`` runs
+``Sigmoid.backward``.
 """
 from __future__ import annotations
 
@@ -12,19 +16,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import (Function, _apply1, _apply2, _constants, bump_version, const, is_grad_enabled, retain_grad_of,
-                       run_backward)
+from . import autograd, checks, ops
+from .autograd import Function, is_grad_enabled, retain_grad_of, run_backward
 from .random import default_rng
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "zeros_like", "ones_like",
-    "get_default_dtype", "set_default_dtype",
+    "get_default_dtype", "set_default_dtype", "as_tensor",
 ]
 
 _default_dtype = [np.dtype(np.float32)]
-_PY_SCALARS = (float, int, bool)
-_F16_MAX = 65504.0  # a Python number smaller than this fits every float dtype (converting it cannot overflow)
-_FLOAT_MAX = float(np.finfo(np.float64).max)
+_PY_NUMBERS = (float, int, bool)
 
 
 def get_default_dtype() -> np.dtype:
@@ -36,27 +38,27 @@ def set_default_dtype(dtype: Any) -> None:
     """Set the default float dtype, e.g. ``mg.set_default_dtype(np.float64)`` for gradient checks."""
     d = np.dtype(dtype)
     if d.kind != "f":
-        raise TypeError(f"the default dtype must be a floating dtype; received {d}")
+        checks.fail("set_default_dtype", "dtype", dtype, "a floating dtype", TypeError)
     _default_dtype[0] = d
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Convert user data to an ndarray following the dtype policy, with errors that say what was given."""
+    """User data as a base-class ndarray following the dtype policy; errors say what was given."""
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, np.ndarray):
-        arr = data
+    elif isinstance(data, np.ma.MaskedArray):
+        raise TypeError("Tensor data cannot be a masked array: minigrad would ignore its mask; fill the "
+                        "masked values first (arr.filled(value)) or pass arr.data")
+    elif data is None or isinstance(data, (str, bytes)):
+        what = "None" if data is None else f"the {'string' if isinstance(data, str) else 'bytes'} {data!r}"
+        raise TypeError(f"Tensor data must be numeric (a number, a nested list of numbers or an array); "
+                        f"received {what}")
     else:
-        if data is None:
-            raise TypeError("Tensor data must be numeric (a number, a nested list of numbers or an "
-                            "array); received None")
-        if isinstance(data, (str, bytes)):
-            raise TypeError(f"Tensor data must be numeric; received the string {data!r}")
         try:
-            arr = np.asarray(data)
+            arr = np.asarray(data)  # (also turns ndarray subclasses such as np.matrix into plain arrays)
         except ValueError as exc:  # ragged nested lists
-            raise ValueError(f"Tensor data must be a rectangular nested list of numbers; "
-                             f"received a ragged sequence ({exc})") from None
+            raise ValueError(f"Tensor data must be a rectangular nested list of numbers; received a "
+                             f"ragged sequence ({exc})") from None
     kind = arr.dtype.kind
     if kind not in "fiub":
         what = {"O": "objects", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(kind, str(arr.dtype))
@@ -65,16 +67,13 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if dtype is not None:
         d = np.dtype(dtype)
         if d.kind not in "fiub":
-            raise TypeError(f"Tensor dtype must be a real number type (float, int or bool); received dtype={d}")
-        return arr if arr.dtype == d else _cast(arr, d)
-    if kind == "f" and isinstance(data, (np.ndarray, Tensor)):
+            checks.fail("Tensor", "dtype", d, "a real number type (float, int or bool)", TypeError)
+    elif kind == "f" and isinstance(data, (np.ndarray, Tensor)):
         return arr
-    return _cast(arr, _default_dtype[0])
-
-
-def _cast(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    else:
+        d = _default_dtype[0]
     with np.errstate(over="ignore"):  # 1e300 as float32 is inf, silently (as in PyTorch)
-        return arr.astype(dtype)
+        return arr if arr.dtype == d else arr.astype(d)
 
 
 class Tensor:
@@ -85,8 +84,7 @@ class Tensor:
     (a NumPy array of ``x.shape``; gradients add up over several backward calls, as in PyTorch).
     """
 
-    # (_first_data: set only when .data replaces the array of an op's output; see the data setter)
-    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "name", "_version", "_first_data", "__weakref__")
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "name", "_version_counter", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -94,10 +92,20 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self.grad_fn: Function | None = None
         self.name = name
-        self._version = 0
+        # How often the array was changed in place; shared with views and detach() of this tensor,
+        # so backward can refuse an array that changed after forward saved it.
+        self._version_counter = [0]
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    @staticmethod
+    def _from_op(data: Any) -> Tensor:
+        """Wrap an op's result as it is (no dtype policy: an op's output keeps its dtype)."""
+        t = object.__new__(Tensor)
+        t._data, t.grad, t.grad_fn, t.name = np.asarray(data), None, None, None
+        t._version_counter, t._requires_grad = [0], False
+        return t
 
     # -- the array and its metadata ------------------------------------------------------------
     @property
@@ -107,14 +115,17 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        old = self._data
-        if value is not old:  # (t.data -= x changes the array in place, then assigns it back)
-            self._data = _to_array(value, old.dtype if not isinstance(value, np.ndarray) else None)
-        if self.grad_fn is not None and self._version == 0 and self._data is not old:
-            # the array the op made: nodes that used this tensor at version 0 did not record it
-            # (Function.apply skips that for fresh op outputs), so the version check needs it
-            self._first_data = old
-        bump_version(self)
+        if value is not self._data:  # (t.data -= x changes the array in place, then assigns it back)
+            self._data = _to_array(value, None if isinstance(value, np.ndarray) else self._data.dtype)
+        self._bump_version()
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place change of this tensor's array (and so of its views)."""
+        self._version_counter[0] += 1
 
     shape = property(lambda self: self._data.shape, doc="tuple of dimensions")
     dtype = property(lambda self: self._data.dtype, doc="numpy dtype")
@@ -127,9 +138,9 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         """The transpose (axes reversed), like ``ndarray.T``."""
-        return _ops.transpose(self)
+        return self.transpose()
 
     def numpy(self) -> np.ndarray:
         return self._data
@@ -178,7 +189,7 @@ class Tensor:
         return f"tensor({body}, {', '.join(extras)})"
 
     # -- autograd ------------------------------------------------------------------------------
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf (in place); returns self."""
         if flag and self._data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients; this tensor has dtype "
@@ -191,17 +202,18 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        """Whether backward computes a gradient for this tensor. Assigning to it works like
-        ``requires_grad_(flag)`` (checked; always stored as a bool, which the engine relies on)."""
+        """Whether backward computes a gradient for this tensor (assigning works like ``requires_grad_``)."""
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
         self.requires_grad_(flag)
 
-    def detach(self) -> "Tensor":
-        """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False)."""
-        return Tensor(self._data, dtype=self._data.dtype, name=self.name)
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data and version counter, cut from the graph."""
+        t = Tensor._from_op(self._data)
+        t.name, t._version_counter = self.name, self._version_counter
+        return t
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor at the next backward (leaves always keep theirs)."""
@@ -216,8 +228,12 @@ class Tensor:
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Backpropagate from this tensor: every leaf that requires grad gets d(self)/d(leaf) added to
-        its ``.grad``. ``grad`` is d(loss)/d(self) for a non-scalar tensor (required then). The graph's
+        its ``.grad``. ``grad`` is d(loss)/d(self), required for a non-scalar tensor. The graph's
         saved arrays are freed afterwards unless ``retain_graph=True``."""
+        run_backward(self, self._seed(grad), retain_graph)
+
+    def _seed(self, grad: Any) -> np.ndarray:
+        """The gradient backward starts from: ``grad`` checked (a private copy), or 1 for a scalar."""
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn: "
                                "no input of the computation has requires_grad=True")
@@ -226,223 +242,199 @@ class Tensor:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs: backward() on "
                                    f"a tensor of shape {self.shape} needs a gradient, e.g. "
                                    f"y.backward(grad=np.ones({self.shape}))")
-            shape = self._data.shape  # () for a loss; np.array is ~5x quicker than np.ones there
-            seed = np.array(1, dtype=self._data.dtype) if not shape else np.ones(shape, dtype=self._data.dtype)
-        else:
-            seed = np.array(_to_array(grad, self._data.dtype))  # a private copy
-            if seed.shape != self._data.shape:
-                raise ValueError(f"backward: grad has shape {seed.shape} but the tensor has shape {self.shape}")
-        run_backward(self, seed, retain_graph)
+            return np.ones(self._data.shape, dtype=self._data.dtype)
+        seed = np.array(_to_array(grad, self._data.dtype))
+        if seed.shape != self._data.shape:
+            raise ValueError(f"backward: grad has shape {seed.shape} but the tensor has shape {self.shape}")
+        return seed
 
-    # -- in-place updates (non-differentiable; they bump the version counter) -------------------
-    def _changed_in_place(self) -> None:
-        """Bump the version; if the op that made this tensor saved it for backward, tell that op too
-        (its backward() will then refuse to use the changed array)."""
-        bump_version(self)
-        fn = self.grad_fn
-        if fn is not None and fn.saved_tensors and any(a is self._data for a in fn.saved_tensors):
-            fn._output_version = self._version
-
-    def _inplace_ok(self, what: str) -> None:
+    # -- in-place updates (not recorded; they bump the version counter) -------------------------
+    def _update(self, what: str, other: Any, ufunc: Any = None) -> Tensor:
+        """``array = ufunc(array, other)`` in place (``other`` copied in when no ufunc), checked."""
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(f"{what}: a tensor that requires grad can't be changed in place while grad "
                                f"mode is on; wrap the update in `with mg.no_grad():`")
-
-    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        self._inplace_ok("add_")
-        o = other._data if isinstance(other, Tensor) else other
-        self._data += o if alpha == 1.0 else alpha * np.asarray(o)
-        self._changed_in_place()
-        return self
-
-    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        self._inplace_ok("sub_")
-        o = other._data if isinstance(other, Tensor) else other
-        self._data -= o if alpha == 1.0 else alpha * np.asarray(o)
-        self._changed_in_place()
-        return self
-
-    def mul_(self, other: Any) -> "Tensor":
-        self._inplace_ok("mul_")
-        self._data *= other._data if isinstance(other, Tensor) else other
-        self._changed_in_place()
-        return self
-
-    def zero_(self) -> "Tensor":
-        self._inplace_ok("zero_")
-        self._data[...] = 0
-        self._changed_in_place()
-        return self
-
-    def copy_(self, src: Any) -> "Tensor":
-        self._inplace_ok("copy_")
-        s = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
-            np.copyto(self._data, np.broadcast_to(s, self._data.shape), casting="same_kind")
+            o = other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) \
+                else _to_array(other)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{what}: {exc}; Received: {other!r}") from None
+        kind = np.result_type(self._data, o)
+        if not np.can_cast(kind, self._data.dtype, "same_kind"):
+            raise TypeError(f"{what}: a result of type {kind} can't be stored in this {self._data.dtype} "
+                            f"tensor; Received: {other!r}")
+        try:
+            o = np.broadcast_to(o, self._data.shape)
         except ValueError:
-            raise ValueError(f"copy_: source of shape {np.shape(s)} does not broadcast to {self.shape}") from None
-        self._changed_in_place()
+            raise ValueError(f"{what}: an operand of shape {np.shape(o)} does not broadcast to this "
+                             f"tensor's shape {self.shape}") from None
+        if ufunc is None:
+            np.copyto(self._data, o, casting="same_kind")
+        else:
+            ufunc(self._data, o, out=self._data, casting="same_kind")
+        self._bump_version()
         return self
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return self._update("add_", other if alpha == 1.0 else alpha * _as_operand(other), np.add)
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return self._update("sub_", other if alpha == 1.0 else alpha * _as_operand(other), np.subtract)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._update("mul_", other, np.multiply)
+
+    def zero_(self) -> Tensor:
+        return self._update("zero_", 0)
+
+    def copy_(self, src: Any) -> Tensor:
+        return self._update("copy_", src)
 
     # -- operators ------------------------------------------------------------------------------
     def _operand(self, other: Any) -> Any:
-        """A Tensor stays; a Python number becomes a 0-d array of a float tensor's dtype (what NumPy
-        ≥ 2 does with it anyway, so ``float32 * 2.5`` stays float32 — but a Python number takes
-        NumPy's weak-scalar path, ~0.3 µs slower, in forward and again in backward); with an integer
-        tensor it stays a number (``int * 2.5`` is float64, as in NumPy); anything else follows the
-        dtype policy."""
-        if type(other) in _PY_SCALARS:
-            dtype = self._data.dtype
-            if other:  # the usual case, a number seen before: const's cache, looked up inline
-                c = _constants.get((other, dtype))
-                if c is not None:
-                    return c
-            return self._scalar(other, dtype)
+        """The other operand of a binary op: a Tensor stays; a Python number becomes a 0-d array of a
+        float tensor's dtype (so ``float32 * 2.5`` stays float32; with an integer tensor it stays a
+        number, so ``int * 2.5`` is float64 as in NumPy); anything else follows the dtype policy."""
         if isinstance(other, Tensor):
             return other
+        if isinstance(other, _PY_NUMBERS) and not isinstance(other, np.ndarray):
+            if self._data.dtype.kind != "f":
+                return other
+            if isinstance(other, int) and abs(other) > 2 ** 1024:
+                raise ValueError(f"the Python int {other} is beyond the float range; use a float or a "
+                                 f"smaller number")
+            with np.errstate(over="ignore"):  # like PyTorch: inf in a narrower dtype, silently
+                return np.array(other, self._data.dtype)
         return _to_array(other)
 
-    def _scalar(self, other: float | int, dtype: np.dtype) -> Any:
-        """``_operand`` of a Python number not in const's cache. A zero never goes through the cache:
-        0.0 == -0.0 would share an entry and lose the sign."""
-        if not -_F16_MAX < other < _F16_MAX:  # rare: maybe too big for the tensor's float dtype
-            return self._big_scalar(other)
-        if dtype.kind != "f":
-            return other
-        return const(other, dtype) if other else np.asarray(other, dtype)
+    def __add__(self, other: Any) -> Tensor: return ops.Add.apply(self, self._operand(other))
+    def __radd__(self, other: Any) -> Tensor: return ops.Add.apply(self._operand(other), self)
+    def __sub__(self, other: Any) -> Tensor: return ops.Sub.apply(self, self._operand(other))
+    def __rsub__(self, other: Any) -> Tensor: return ops.Sub.apply(self._operand(other), self)
+    def __mul__(self, other: Any) -> Tensor: return ops.Mul.apply(self, self._operand(other))
+    def __rmul__(self, other: Any) -> Tensor: return ops.Mul.apply(self._operand(other), self)
+    def __truediv__(self, other: Any) -> Tensor: return ops.Div.apply(self, self._operand(other))
+    def __rtruediv__(self, other: Any) -> Tensor: return ops.Div.apply(self._operand(other), self)
+    def __pow__(self, other: Any) -> Tensor: return ops.Pow.apply(self, self._operand(other))
+    def __rpow__(self, other: Any) -> Tensor: return ops.Pow.apply(self._operand(other), self)
+    def __matmul__(self, other: Any) -> Tensor: return ops.MatMul.apply(self, self._operand(other))
+    def __rmatmul__(self, other: Any) -> Tensor: return ops.MatMul.apply(self._operand(other), self)
+    def __neg__(self) -> Tensor: return ops.Neg.apply(self)
+    def __pos__(self) -> Tensor: return self
 
-    def _big_scalar(self, other: float | int) -> Any:
-        if type(other) is int and not -_FLOAT_MAX < other < _FLOAT_MAX:
-            raise ValueError(f"the Python int {other} is beyond the float range; use a float or a smaller number")
-        dtype = self._data.dtype
-        if dtype.kind == "f" and abs(other) > float(np.finfo(dtype).max):
-            with np.errstate(over="ignore"):  # like PyTorch: inf in a narrower dtype, silently
-                return dtype.type(other)
-        return other
+    def __getitem__(self, idx: Any) -> Tensor:
+        """``t[idx]``: basic slices, integer arrays (Tensors too) and boolean masks."""
+        if isinstance(idx, tuple):
+            idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+        elif isinstance(idx, (Tensor, list)):
+            idx = _to_array(idx, np.asarray(idx).dtype) if isinstance(idx, list) else idx._data
+        return ops.GetItem.apply(self, idx=idx)
 
-    def __add__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor:
-            other = self._operand(other)
-        return _apply2(_ops.Add, self, other)
+    # comparisons: not differentiable, results never require grad
+    def _compare(self, other: Any, op: Any) -> Tensor:
+        o = other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) else _to_array(other)
+        return Tensor(op(self._data, o), dtype=np.bool_)
 
-    def __radd__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.Add, self._operand(other), self)
+    def __eq__(self, other: Any) -> Tensor: return self._compare(other, np.equal)  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor: return self._compare(other, np.not_equal)  # type: ignore[override]
+    def __lt__(self, other: Any) -> Tensor: return self._compare(other, np.less)
+    def __le__(self, other: Any) -> Tensor: return self._compare(other, np.less_equal)
+    def __gt__(self, other: Any) -> Tensor: return self._compare(other, np.greater)
+    def __ge__(self, other: Any) -> Tensor: return self._compare(other, np.greater_equal)
 
-    def __sub__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor:
-            other = self._operand(other)
-        return _apply2(_ops.Sub, self, other)
+    # -- named ops: each one Function in minigrad/ops ---------------------------------------------
+    def exp(self) -> Tensor: return ops.Exp.apply(self)
+    def log(self) -> Tensor: return ops.Log.apply(self)
+    def sqrt(self) -> Tensor: return ops.Sqrt.apply(self)
+    def abs(self) -> Tensor: return ops.Abs.apply(self)
+    def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(self)
+    def relu(self) -> Tensor: return ops.ReLU.apply(self)
+    def tanh(self) -> Tensor: return ops.Tanh.apply(self)
+    def softplus(self) -> Tensor: return ops.Softplus.apply(self)
+    def softsign(self) -> Tensor: return ops.Softsign.apply(self)
+    def leaky_relu(self, alpha: float = 0.01) -> Tensor: return ops.LeakyReLU.apply(self, alpha=alpha)
+    def elu(self, alpha: float = 1.0) -> Tensor: return ops.ELU.apply(self, alpha=alpha)
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.Clip.apply(self, min=min, max=max)
+    def hardtanh(self, min: float = -1.0, max: float = 1.0) -> Tensor: return self.clip(min, max)
+    def maximum(self, other: Any) -> Tensor: return ops.Maximum.apply(self, self._operand(other))
+    def minimum(self, other: Any) -> Tensor: return ops.Minimum.apply(self, self._operand(other))
+    def float(self) -> Tensor: return ops.Cast.apply(self, dtype=np.float32)
+    def double(self) -> Tensor: return ops.Cast.apply(self, dtype=np.float64)
+    def matmul(self, other: Any) -> Tensor: return self @ other
 
-    def __rsub__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.Sub, self._operand(other), self)
+    # reductions and the softmax family take NumPy's axis= or PyTorch's dim= (not both)
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+        return ops.Sum.apply(self, axis=checks.pick_axis("sum", axis, dim), keepdims=keepdims)
 
-    def __mul__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor:
-            other = self._operand(other)
-        return _apply2(_ops.Mul, self, other)
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+        return ops.Mean.apply(self, axis=checks.pick_axis("mean", axis, dim), keepdims=keepdims)
 
-    def __rmul__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.Mul, self._operand(other), self)
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+        return ops.Var.apply(self, axis=checks.pick_axis("var", axis, dim), ddof=ddof, keepdims=keepdims)
 
-    def __truediv__(self, other: Any) -> "Tensor":
-        if type(other) is not Tensor:
-            other = self._operand(other)
-        return _apply2(_ops.Div, self, other)
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+        return ops.Max.apply(self, axis=checks.pick_axis("max", axis, dim), keepdims=keepdims)
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.Div, self._operand(other), self)
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+        return ops.Min.apply(self, axis=checks.pick_axis("min", axis, dim), keepdims=keepdims)
 
-    def __pow__(self, other: Any) -> "Tensor":
-        # a small Python exponent stays a number: NumPy's x ** 2 (squares) and x ** 0.5 have fast paths
-        if type(other) is not Tensor and not (type(other) in _PY_SCALARS and -_F16_MAX < other < _F16_MAX):
-            other = self._operand(other)
-        return _apply2(_ops.Pow, self, other)
+    def logsumexp(self, axis: Any = -1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+        return ops.LogSumExp.apply(self, axis=checks.pick_axis("logsumexp", axis, dim, -1), keepdims=keepdims)
 
-    def __rpow__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.Pow, self._operand(other), self)
+    def softmax(self, axis: int = -1, *, dim: Any = None) -> Tensor:
+        return ops.Softmax.apply(self, axis=checks.pick_axis("softmax", axis, dim, -1))
 
-    def __matmul__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.MatMul, self, other if type(other) is Tensor else self._operand(other))
+    def log_softmax(self, axis: int = -1, *, dim: Any = None) -> Tensor:
+        return ops.LogSoftmax.apply(self, axis=checks.pick_axis("log_softmax", axis, dim, -1))
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
-        return _apply2(_ops.MatMul, self._operand(other), self)
+    def argmax(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Index of the maximum (not differentiable; int64). ``axis=None``: of the flattened tensor."""
+        return Tensor(ops.arg_extreme("argmax", self._data, checks.pick_axis("argmax", axis, dim)), dtype=np.int64)
 
-    def __neg__(self) -> "Tensor":
-        return _apply1(_ops.Neg, self)
+    def argmin(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Index of the minimum (not differentiable; int64). ``axis=None``: of the flattened tensor."""
+        return Tensor(ops.arg_extreme("argmin", self._data, checks.pick_axis("argmin", axis, dim)), dtype=np.int64)
 
-    def __pos__(self) -> "Tensor":
-        return self
+    # shape ops: all of them reshapes or transposes (views that share the version counter)
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one axis may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return ops.Reshape.apply(self, shape=shape)
 
-    def __getitem__(self, idx: Any) -> "Tensor":
-        return _ops.getitem(self, idx)
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes (reverse them when none are given), like ``numpy.transpose``."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = tuple(axes[0] or ())
+        return ops.Transpose.apply(self, axes=axes or None)
 
-    # comparisons: non-differentiable, results never require grad
-    def _compare(self, other: Any, op: Any) -> "Tensor":
-        o = other._data if isinstance(other, Tensor) else other if type(other) in _PY_SCALARS else _to_array(other)
-        out = op(self._data, o)
-        return Tensor(out, dtype=np.bool_)
+    def flatten(self, start_dim: int = 0) -> Tensor:
+        """Merge axes ``start_dim`` … last into one: (N, C, H, W) with start_dim=1 -> (N, C·H·W)."""
+        return self.reshape(ops.flattened_shape(self.shape, start_dim))
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return self._compare(other, np.equal)
+    def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Insert an axis of size 1 at ``axis`` (-ndim-1 … ndim, as in NumPy)."""
+        return self.reshape(ops.expanded_shape(self.shape, checks.pick_axis("expand_dims", axis, dim)))
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return self._compare(other, np.not_equal)
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Remove axes of size 1 (only ``axis`` when given, an int or a tuple; each must have size 1)."""
+        return self.reshape(ops.squeezed_shape(self.shape, checks.pick_axis("squeeze", axis, dim)))
 
-    def __lt__(self, other: Any) -> "Tensor":
-        return self._compare(other, np.less)
 
-    def __le__(self, other: Any) -> "Tensor":
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other: Any) -> "Tensor":
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other: Any) -> "Tensor":
-        return self._compare(other, np.greater_equal)
-
-    # -- named ops: each forwards to the one definition in minigrad.ops (the one-input ones straight
-    #    to the engine with their Function: self needs no conversion, and calls matter in long chains)
-    def exp(self) -> "Tensor": return _apply1(_ops.Exp, self)
-    def log(self) -> "Tensor": return _apply1(_ops.Log, self)
-    def sqrt(self) -> "Tensor": return _apply1(_ops.Sqrt, self)
-    def abs(self) -> "Tensor": return _apply1(_ops.Abs, self)
-    def sigmoid(self) -> "Tensor": return _apply1(_ops.Sigmoid, self)
-    def relu(self) -> "Tensor": return _apply1(_ops.ReLU, self)
-    def tanh(self) -> "Tensor": return _apply1(_ops.Tanh, self)
-    def leaky_relu(self, alpha: float = 0.01) -> "Tensor": return _ops.leaky_relu(self, alpha)
-    def elu(self, alpha: float = 1.0) -> "Tensor": return _ops.elu(self, alpha)
-    def softplus(self) -> "Tensor": return _apply1(_ops.Softplus, self)
-    def hardtanh(self, min: float = -1.0, max: float = 1.0) -> "Tensor": return _ops.hardtanh(self, min, max)
-    def softsign(self) -> "Tensor": return _apply1(_ops.Softsign, self)
-    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor": return _ops.clip(self, min, max)
-    def maximum(self, other: Any) -> "Tensor": return _ops.maximum(self, other)
-    def minimum(self, other: Any) -> "Tensor": return _ops.minimum(self, other)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.sum(self, axis, keepdims)
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.mean(self, axis, keepdims)
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> "Tensor": return _ops.var(self, axis, ddof, keepdims)
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.max(self, axis, keepdims)
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor": return _ops.min(self, axis, keepdims)
-    def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> "Tensor": return _ops.logsumexp(self, axis, keepdims)
-    def softmax(self, axis: int = -1) -> "Tensor": return _ops.softmax(self, axis)
-    def log_softmax(self, axis: int = -1) -> "Tensor": return _ops.log_softmax(self, axis)
-    def argmax(self, axis: int | None = None) -> "Tensor": return _ops.argmax(self, axis)
-    def argmin(self, axis: int | None = None) -> "Tensor": return _ops.argmin(self, axis)
-
-    def reshape(self, *shape: Any) -> "Tensor": return _ops.reshape(self, *shape)
-    def transpose(self, *axes: Any) -> "Tensor": return _ops.transpose(self, *axes)
-    def flatten(self, start_dim: int = 0) -> "Tensor": return _ops.flatten(self, start_dim)
-    def expand_dims(self, axis: int) -> "Tensor": return _ops.expand_dims(self, axis)
-    def squeeze(self, axis: Any = None) -> "Tensor": return _ops.squeeze(self, axis)
-    def matmul(self, other: Any) -> "Tensor": return _ops.matmul(self, other)
+autograd.Tensor = Tensor  # the seam: Function.apply makes Tensors of this class (see autograd.py)
 
 
 # ---------------------------------------------------------------------------------------------
 # creation functions
 
 
+def _as_operand(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def as_tensor(x: Any) -> Tensor:
-    """``x`` itself when it is a Tensor, else ``Tensor(x)`` (what the ops' function forms take)."""
+    """``x`` itself when it is a Tensor, else ``Tensor(x)``."""
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
@@ -454,10 +446,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
 def _shape_arg(shape: Sequence[Any]) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    for n in shape:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"shape must be non-negative integers; received {tuple(shape)}")
-    return tuple(int(n) for n in shape)
+    return tuple(checks.integer("shape", "shape", n, low=0) for n in shape)
 
 
 def _dtype_or_default(dtype: Any) -> np.dtype:
@@ -467,6 +456,8 @@ def _dtype_or_default(dtype: Any) -> np.dtype:
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` filled with ``value``."""
     shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
+    if isinstance(value, (str, bytes)) or not isinstance(value, (_PY_NUMBERS, np.number)):
+        checks.fail("full", "value", value, "a number", TypeError)
     d = _dtype_or_default(dtype)
     return Tensor(np.full(shape, value, dtype=d), requires_grad=requires_grad, dtype=d)
 
@@ -480,15 +471,13 @@ def ones(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    a = t._data if isinstance(t, Tensor) else np.asarray(t)
-    d = np.dtype(dtype or a.dtype)
-    return Tensor(np.zeros(a.shape, dtype=d), requires_grad=requires_grad, dtype=d)
+    a = _as_operand(t)
+    return full(a.shape, 0, dtype or a.dtype, requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    a = t._data if isinstance(t, Tensor) else np.asarray(t)
-    d = np.dtype(dtype or a.dtype)
-    return Tensor(np.ones(a.shape, dtype=d), requires_grad=requires_grad, dtype=d)
+    a = _as_operand(t)
+    return full(a.shape, 1, dtype or a.dtype, requires_grad)
 
 
 def randn(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | None = None,
@@ -505,6 +494,3 @@ def rand(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | No
     gen = rng if rng is not None else default_rng()
     data = gen.random(_shape_arg(shape)).astype(_dtype_or_default(dtype))
     return Tensor(data, requires_grad=requires_grad)
-
-
-from . import ops as _ops  # noqa: E402  (circular by design: the ops build on Function and Tensor)

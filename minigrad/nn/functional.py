@@ -11,12 +11,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import ops
-from ..autograd import Function, _apply2, _apply_n
-from ..ops import elu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
-from ..ops.reduce import max_last, sum_last
+from .. import checks
+from .. import functions as ops
+from ..functions import elu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
+from ..ops import MSE, Affine, CrossEntropy
 from ..random import default_rng
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
 __all__ = [
     "get_activation", "ACTIVATIONS", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "elu",
@@ -27,51 +27,12 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------
-# the Dense layer's pre-activation, as one node
-
-
-class Affine(Function):
-    """y = x @ weight + bias (one graph node, as PyTorch's addmm);  dx = g·weightᵀ,  dweight = xᵀ·g,
-    dbias = Σ g over the batch axes.  x: (..., in), weight: (in, units), bias: (units,) or None."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None):
-        if weight.ndim != 2:
-            raise ValueError(f"affine: weight must be 2-D (in, units); received shape {weight.shape}")
-        if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
-            raise ValueError(f"affine: shapes {x.shape} and {weight.shape} are not aligned: x must end with "
-                             f"weight.shape[0] = {weight.shape[0] if weight.ndim else '?'} features")
-        ctx.save_for_backward(x, weight)
-        # np.dot is the same product for x of at most 2 dimensions, without matmul's ufunc
-        # machinery (~0.35 µs less per call: one sample at a time is the lectures' habit)
-        y = np.dot(x, weight) if x.ndim <= 2 else x @ weight
-        if bias is not None:
-            if bias.dtype is y.dtype:
-                y += bias  # in place on the fresh product: one array less
-            else:
-                y = y + bias
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        nx, nw, nb = ctx.needs_input_grad
-        if grad.ndim == 2:
-            g2, x2 = grad, x
-        else:  # batch axes flattened: g2 (batch, units), x2 (batch, in)
-            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        gx = (np.dot(grad, w.T) if grad.ndim <= 2 else grad @ w.T) if nx else None
-        gw = np.dot(x2.T, g2) if nw else None
-        if nb:  # (one sample, the lectures' batch_size=1: the sum is that row, ~1 µs sooner than .sum)
-            gb = g2[0] if len(g2) == 1 else g2.sum(axis=0)
-        else:
-            gb = None
-        return gx, gw, gb
+# the Dense layer's pre-activation, as one node (see ops/fused.py)
 
 
 def affine(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight + bias`` as a single op (what ``Dense`` computes before its activation)."""
-    return _apply_n(Affine, (x if isinstance(x, Tensor) else Tensor(x), weight, bias))
+    return Affine.apply(as_tensor(x), weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,7 +65,7 @@ def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tens
         return fn
     if callable(activation):
         return activation
-    raise TypeError(f"activation must be a name, a callable or None; received activation={activation!r} "
+    raise TypeError(f"activation must be a name, a callable or None; Received: activation={activation!r} "
                     f"of type {type(activation).__name__}")
 
 
@@ -127,8 +88,7 @@ def dropout(x: Tensor, rate: float = 0.5, training: bool = True, rng: np.random.
         return x
     x = _as_tensor(x)
     if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"dropout: rng must be a numpy Generator (np.random.default_rng(seed)) or None; "
-                        f"received rng={rng!r}")
+        checks.fail("dropout", "rng", rng, "a numpy Generator (np.random.default_rng(seed)) or None", TypeError)
     gen = rng if rng is not None else default_rng()
     keep = gen.random(x.shape) >= rate
     scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
@@ -136,10 +96,7 @@ def dropout(x: Tensor, rate: float = 0.5, training: bool = True, rng: np.random.
 
 
 def _check_rate(rate: Any) -> None:
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
-        raise TypeError(f"Dropout rate must be a number in [0, 1); received rate={rate!r}")
-    if not 0 <= rate < 1:
-        raise ValueError(f"Dropout rate must be in [0, 1); received rate={rate}")
+    checks.number("Dropout", "rate", rate, low=0, high=1, high_open=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,8 +124,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _check_reduction(name: str, reduction: Any) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {list(_REDUCTIONS)}; received reduction={reduction!r}")
+    checks.one_of(name, "reduction", reduction, _REDUCTIONS)
 
 
 def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
@@ -188,38 +144,10 @@ def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
 # regression losses
 
 
-class MSE(Function):
-    """loss = (p - t)², averaged ("mean"), added ("sum") or kept ("none");  dp = 2(p - t)·g (/ n for
-    "mean"),  dt = -dp. One node instead of sub, mul and mean."""
-
-    @staticmethod
-    def forward(ctx, pred, target, reduction="mean"):
-        # a hot op like sub and mul: no np.errstate, so inf - inf or an overflow warns as NumPy does
-        d = pred - target
-        ctx.save_for_backward(d)
-        ctx.reduction = reduction
-        if reduction == "none":
-            return d * d
-        total = np.vdot(d, d)  # Σ d² of the flattened d, one call
-        if reduction == "sum":
-            return np.asarray(total, dtype=d.dtype)
-        return np.asarray(float(total) / d.size if d.size else np.nan, dtype=d.dtype)  # (Python floats: quicker)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
-        if ctx.reduction == "none":
-            gp = d * (grad * 2.0)
-        else:  # grad is the loss's 0-d gradient: scale it as a Python float, then one array product
-            scale = 2.0 / max(d.size, 1) if ctx.reduction == "mean" else 2.0  # (no elements: an empty gradient)
-            gp = d * np.asarray(scale * float(grad), d.dtype)
-        return gp, (-gp if ctx.needs_input_grad[1] else None)
-
-
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: ``mean((pred - target)²)`` (one graph node, ``MSE``)."""
     pred, target = _pair("mse_loss", pred, target, reduction)
-    return _apply2(MSE, pred, target, {"reduction": reduction})
+    return MSE.apply(pred, target, reduction=reduction)
 
 
 def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -231,15 +159,20 @@ def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # binary cross-entropy
 
-_BCE_EPS = 1e-7
+
+def _bce_eps(dtype: np.dtype) -> float:
+    """The clip of ``binary_cross_entropy``: 1e-7, or float16's epsilon where 1e-7 would round away."""
+    return 1e-7 if dtype.itemsize >= 4 else float(np.finfo(dtype).eps)
 
 
 def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """``-(y·log p + (1-y)·log(1-p))`` on probabilities ``p``, clipped to [1e-7, 1-1e-7] first
-    (as Keras does), so p = 0 or 1 gives a large finite loss. Where the clip is active the gradient is 0.
+    """``-(y·log p + (1-y)·log(1-p))`` on probabilities ``p``, clipped to [ε, 1-ε] first with
+    ε = 1e-7 (as Keras does; float16 uses its own epsilon, 9.8e-4, since 1e-7 rounds away there),
+    so p = 0 or 1 gives a large finite loss. Where the clip is active the gradient is 0.
     On sigmoid outputs the gradient on the pre-activation is ``(p - y)`` (divided by n for "mean")."""
     prob, target = _pair("binary_cross_entropy", prob, target, reduction)
-    p = ops.clip(prob, _BCE_EPS, 1 - _BCE_EPS)
+    eps = _bce_eps(prob.dtype)
+    p = ops.clip(prob, eps, 1 - eps)
     loss = -(target * ops.log(p) + (1 - target) * ops.log(1 - p))
     return _reduce(loss, reduction)
 
@@ -299,57 +232,6 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
                      f"{scores.shape}")
 
 
-class CrossEntropy(Function):
-    """Fused softmax cross-entropy over the last axis, reduction included.
-
-    forward:  ℓᵢ = -Σ_c yᵢc · log_softmax(zᵢ)_c   (yᵢ one-hot for an index target), then reduce
-    backward: dℓ/dz = softmax(z) - y   (lecture 05: ∂L/∂z = a - y), times g, divided by N for "mean";
-              (for rows y that do not sum to 1 it is softmax(z)·Σ_c y_c - y)
-              dℓ/dy = -log_softmax(z) · g   (for probability targets that require grad)
-    """
-
-    @staticmethod
-    @np.errstate(all="ignore")  # a +inf logit gives NaN (inf - inf) silently, as in PyTorch
-    def forward(ctx, z, y, index=False, reduction="mean"):
-        logp = z - max_last(z)  # (the row max and sum helpers: NumPy is slow on 10-class rows)
-        logp -= np.log(sum_last(np.exp(logp)))
-        if index:  # pick the target's log-probability (a -inf logit elsewhere is no NaN)
-            rows = logp.reshape(-1, logp.shape[-1])
-            losses = -rows[np.arange(rows.shape[0]), y.reshape(-1)].reshape(y.shape)
-        else:  # 0 · log 0 = 0: classes with zero target weight do not count
-            losses = -np.where(y == 0, 0, y * logp).sum(axis=-1)
-        ctx.save_for_backward(logp, y)
-        ctx.reduction, ctx.n, ctx.index = reduction, losses.size, index
-        if reduction == "mean":  # (sum / n: ndarray.mean costs a few µs of Python on top)
-            total = np.add.reduce(losses, axis=None)  # (= losses.sum() without its Python wrapper)
-            return total / losses.dtype.type(losses.size) if losses.size else np.array(np.nan, dtype=z.dtype)
-        return np.add.reduce(losses, axis=None) if reduction == "sum" else losses
-
-    @staticmethod
-    def backward(ctx, grad):
-        logp, y = ctx.saved_tensors
-        if ctx.reduction == "none":
-            g = np.asarray(grad)[..., None]
-        else:  # the loss's 0-d gradient, scaled as a Python float (see autograd.const)
-            g = np.asarray(float(grad) / max(ctx.n, 1) if ctx.reduction == "mean" else float(grad), logp.dtype)
-        p = np.exp(logp)
-        if ctx.index:  # y holds class indices: softmax - one_hot, without building the one-hot
-            dz = p
-            dz *= g
-            rows = dz.reshape(-1, dz.shape[-1])  # a view: dz is fresh and contiguous
-            g_rows = np.broadcast_to(g, y.shape + (1,)).reshape(-1) if ctx.reduction == "none" else g
-            rows[np.arange(rows.shape[0]), y.reshape(-1)] -= g_rows
-            return dz, None
-        p = p * y.sum(axis=-1, keepdims=True)  # soft targets need not sum to 1
-        dz = (p - y) * g
-        dy = -logp * g if ctx.needs_input_grad[1] else None
-        return dz, dy
-
-    @classmethod
-    def op_name(cls) -> str:
-        return "cross_entropy"
-
-
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of ``logits`` (N, C) — the class axis is the last — against ``target``:
     class indices (N,) or one-hot/probability rows (N, C). One fused op, stable for any logit
@@ -358,7 +240,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction("cross_entropy", reduction)
     logits = _as_tensor(logits)
     kind, y = _class_target("cross_entropy", logits, target)
-    return _apply2(CrossEntropy, logits, y, {"index": kind == "index", "reduction": reduction})
+    return CrossEntropy.apply(logits, y, index=kind == "index", reduction=reduction)
 
 
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:

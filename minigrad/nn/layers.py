@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import ops
-from ..autograd import _apply_n
+from .. import functions
+from ..ops import Cast
 from ..random import default_rng
 from ..tensor import Tensor, get_default_dtype
 from . import functional as F
@@ -134,6 +134,8 @@ class Dense(Module):
     (zeros). Without ``input_dim`` (or Keras's ``input_shape=(input_dim,)``) the layer builds on its
     first call, drawing its weights from ``rng`` (default: the generator ``mg.manual_seed`` seeds) at
     that moment. ``activation`` is a name from ``mg.nn.functional.ACTIVATIONS`` or a callable.
+    An input of another dtype is cast to the layer's (as Keras does), so float64 NumPy data into a
+    float32 model computes in float32.
     """
 
     def __init__(self, units: int, activation: str | Callable | None = None, *, input_dim: int | None = None,
@@ -206,8 +208,10 @@ class Dense(Module):
             if x.ndim == 0:
                 raise ValueError(f"Dense(units={self.units}) needs inputs with a feature axis; received a 0-d input")
             self.build((None,) + x.shape[1:] if x.ndim >= 2 else (None, x.shape[0]))
+        if x.dtype != self.weight.dtype:  # as Keras: inputs take the layer's dtype (a recorded cast)
+            x = Cast.apply(x, dtype=self.weight.dtype)
         try:
-            z = _apply_n(F.Affine, (x, self.weight, self.bias))  # (= F.Affine.apply(...), one call less)
+            z = F.affine(x, self.weight, self.bias)
         except ValueError:  # say it in the layer's words when the input is the problem
             if x.ndim == 0 or x.shape[-1] != self.input_dim:
                 raise ValueError(f"Dense(units={self.units}) expects inputs whose last dimension is "
@@ -246,21 +250,21 @@ class ReLU(_ShapePreserving):
     """y = max(x, 0)"""
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.relu(x)
+        return functions.relu(x)
 
 
 class Sigmoid(_ShapePreserving):
     """y = 1 / (1 + e⁻ˣ)"""
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.sigmoid(x)
+        return functions.sigmoid(x)
 
 
 class Tanh(_ShapePreserving):
     """y = tanh x"""
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.tanh(x)
+        return functions.tanh(x)
 
 
 class Softmax(_ShapePreserving):
@@ -273,7 +277,7 @@ class Softmax(_ShapePreserving):
         self.axis = int(axis)
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.softmax(x, axis=self.axis)
+        return functions.softmax(x, axis=self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
@@ -287,7 +291,7 @@ class LeakyReLU(_ShapePreserving):
         self.alpha = _float_in("LeakyReLU", "alpha", alpha, 0.0, math.inf)
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.leaky_relu(x, self.alpha)
+        return functions.leaky_relu(x, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
@@ -301,7 +305,7 @@ class ELU(_ShapePreserving):
         self.alpha = _float_in("ELU", "alpha", alpha, 0.0, math.inf)
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.elu(x, self.alpha)
+        return functions.elu(x, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
@@ -408,7 +412,7 @@ class BatchNorm(_ShapePreserving):
             mean = x.mean(axis=0)
             xc = x - mean
             var = (xc * xc).mean(axis=0)
-            x_hat = xc / ops.sqrt(var + self.eps)
+            x_hat = xc / functions.sqrt(var + self.eps)
             m = self.momentum
             rm, rv = self.running_mean, self.running_var
             with np.errstate(over="ignore", invalid="ignore"):  # float64 statistics beyond a float32 buffer: inf
@@ -461,7 +465,7 @@ class LayerNorm(_ShapePreserving):
         axes = tuple(range(-len(self.normalized_shape), 0))
         xc = x - x.mean(axis=axes, keepdims=True)
         var = (xc * xc).mean(axis=axes, keepdims=True)
-        return xc / ops.sqrt(var + self.eps) * self.weight + self.bias
+        return xc / functions.sqrt(var + self.eps) * self.weight + self.bias
 
     def extra_repr(self) -> str:
         return f"normalized_shape={self.normalized_shape}, eps={self.eps}"

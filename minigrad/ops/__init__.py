@@ -1,9 +1,10 @@
-"""All built-in differentiable ops, each a ``Function`` written once, plus their function forms."""
-from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub, add, div, matmul, mul, neg, pow, sub
-from .elementwise import (ELU, Abs, Clip, Exp, LeakyReLU, Log, Maximum, Minimum, ReLU, Sigmoid, Softplus,
-                          Softsign, Sqrt, Tanh, Where, abs, clip, elu, exp, hardtanh, leaky_relu, log,
-                          maximum, minimum, relu, sigmoid, softplus, softsign, sqrt, tanh, where)
-from .reduce import (LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, argmax, argmin, log_softmax,
-                     logsumexp, max, mean, min, softmax, sum, var)
-from .shape import (Concatenate, GetItem, Reshape, Stack, Transpose, concatenate, expand_dims, flatten,
-                    getitem, reshape, squeeze, stack, transpose)
+"""Every built-in differentiable op, each one ``Function`` written once: forward and backward on
+NumPy arrays side by side, with the math in its docstring. ``Tensor``'s methods call them
+(``x.sigmoid()`` is ``Sigmoid.apply(x)``); ``minigrad/functions.py`` has the function forms."""
+from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
+from .elementwise import (ELU, Abs, Cast, Clip, Exp, LeakyReLU, Log, Maximum, Minimum, ReLU, Sigmoid, Softplus,
+                          Softsign, Sqrt, Tanh, Where)
+from .fused import MSE, Affine, CrossEntropy
+from .reduce import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, arg_extreme
+from .shape import (Concatenate, GetItem, Reshape, Stack, TensorIndexError, Transpose, expanded_shape,
+                    flattened_shape, squeezed_shape)

@@ -1,8 +1,6 @@
 """Arithmetic ops: add sub mul div pow neg matmul. Broadcasting is undone by the engine."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..autograd import Function
@@ -108,8 +106,7 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        if type(x) is not np.ndarray or type(y) is not np.ndarray:  # a Python number: t @ 2.0
-            x, y = np.asarray(x), np.asarray(y)
+        x, y = np.asarray(x), np.asarray(y)  # (a Python number: t @ 2.0 is refused below)
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape}: both operands need at least one "
                              f"dimension (use * for scalars)")
@@ -118,14 +115,12 @@ class MatMul(Function):
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape} are not aligned: {kx} (dim {x.ndim - 1}) "
                              f"!= {ky} (dim {max(y.ndim - 2, 0)})")
         ctx.save_for_backward(x, y)
-        return np.dot(x, y) if x.ndim == 2 and y.ndim == 2 else x @ y  # (np.dot: less overhead, see Affine)
+        return x @ y
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if x.ndim == 2 and y.ndim == 2:  # the common case, without reshaping
-            return (np.dot(grad, y.T) if nx else None), (np.dot(x.T, grad) if ny else None)
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = grad[..., None] if y.ndim == 1 else grad  # put back the axes a 1-D operand dropped
@@ -141,59 +136,3 @@ class MatMul(Function):
             if y.ndim == 1:
                 gy = gy[..., 0]
         return gx, gy
-
-
-def _operands(a: Any, b: Any) -> tuple:
-    """Turn the non-Tensor one of two operands into an array of the other's dtype (see Tensor._operand).
-    With no Tensor at all, the one that is not a Python number becomes one first, so a Python number
-    never upcasts a float16/float32 array (``mg.sub(2.0, np.float16_array)`` stays float16)."""
-    if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            if type(a) in _PY_SCALARS and type(b) not in _PY_SCALARS:
-                b = Tensor(b)
-                a = b._operand(a)
-            else:
-                a = Tensor(a)
-                b = a._operand(b)
-        else:
-            a = b._operand(a)
-    elif not isinstance(b, Tensor):
-        b = a._operand(b)
-    return a, b
-
-
-def add(a: Any, b: Any) -> Tensor:
-    """a + b with numpy broadcasting."""
-    return Add.apply(*_operands(a, b))
-
-
-def sub(a: Any, b: Any) -> Tensor:
-    """a - b with numpy broadcasting."""
-    return Sub.apply(*_operands(a, b))
-
-
-def mul(a: Any, b: Any) -> Tensor:
-    """a * b with numpy broadcasting."""
-    return Mul.apply(*_operands(a, b))
-
-
-def div(a: Any, b: Any) -> Tensor:
-    """a / b with numpy broadcasting."""
-    return Div.apply(*_operands(a, b))
-
-
-def pow(a: Any, b: Any) -> Tensor:
-    """a ** b with numpy broadcasting."""
-    return Pow.apply(*_operands(a, b))
-
-
-def neg(a: Any) -> Tensor:
-    return Neg.apply(a if isinstance(a, Tensor) else Tensor(a))
-
-
-def matmul(a: Any, b: Any) -> Tensor:
-    """a @ b with numpy semantics: (n,k)@(k,m) -> (n,m); 1-D and batched (..., n, k) operands too."""
-    return MatMul.apply(*_operands(a, b))
-
-
-from ..tensor import _PY_SCALARS, Tensor  # noqa: E402

@@ -3,11 +3,10 @@ clip maximum minimum where. Subgradients at kinks: relu'(0) = 0, abs'(0) = 0, cl
 gradient only strictly inside the bounds, maximum/minimum split it evenly on ties."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..autograd import Function, _apply1, const
+from .. import checks
+from ..autograd import Function
 
 
 class Exp(Function):
@@ -73,51 +72,35 @@ class Abs(Function):
 
 
 class Sigmoid(Function):
-    """y = 1/(1+e⁻ˣ);  dy/dx = y(1-y)
-
-    float64 computes it as written (e⁻ˣ overflows to inf for x < -709, and 1/inf = 0 is the right
-    limit); other dtypes as ½·tanh(x/2) + ½, which never overflows. Each is the quicker form in
-    NumPy for its dtype: float64 tanh costs twice float64 exp, float32 tanh less than float32 exp.
-    """
+    """y = 1/(1+e⁻ˣ);  dy/dx = y(1-y).  (e⁻ˣ overflows to inf for very negative x, and 1/inf = 0
+    is the right limit.)"""
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype == np.float64:
-            one = const(1.0, x.dtype)
-            y = np.negative(x, out=np.empty_like(x))  # (out=: a 0-d x stays an array, not a scalar)
-            with np.errstate(over="ignore", under="ignore"):
-                np.exp(y, out=y)
-            y += one
-            np.divide(one, y, out=y)
-        else:
-            half = const(0.5, x.dtype)
-            y = np.tanh(x * half)
-            y *= half
-            y += half
+        with np.errstate(over="ignore"):
+            y = 1 / (1 + np.exp(-x))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        gy = grad * y
-        gy -= gy * y  # g·y(1 - y) without a Python number in the arithmetic (see const)
-        return gy
+        return grad * y * (1 - y)
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 for x > 0, else 0"""
+    """y = max(x, 0);  dy/dx = 1 for x > 0, 0 for x <= 0 (and NaN passes its gradient, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, const(0, x.dtype))
+        y = np.maximum(x, 0)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > const(0, y.dtype))
+        return grad * ~(y <= 0)
 
 
 class Tanh(Function):
@@ -132,7 +115,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - grad * y * y  # g·(1 - y²) without a Python number in the arithmetic (see const)
+        return grad * (1 - y * y)
 
 
 class LeakyReLU(Function):
@@ -140,6 +123,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha=0.01):
+        alpha = checks.number("leaky_relu", "alpha", alpha)
         ctx.save_for_backward(x)
         ctx.alpha = alpha
         if alpha == 0 or (-1e-4 < alpha < 1e-4 and x.dtype.type(alpha) == 0):  # (0 once rounded to x's dtype)
@@ -157,6 +141,7 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
+        alpha = checks.number("elu", "alpha", alpha)
         y = np.where(x > 0, x, np.asarray(alpha, dtype=x.dtype) * np.expm1(np.minimum(x, 0)))
         ctx.save_for_backward(x, y)
         ctx.alpha = alpha
@@ -207,8 +192,10 @@ class Clip(Function):
 
     @staticmethod
     def forward(ctx, x, min=None, max=None):
+        min = checks.number("clip", "min", min, allow_none=True)
+        max = checks.number("clip", "max", max, allow_none=True)
         if min is not None and max is not None and min > max:
-            raise ValueError(f"clip: min must not exceed max; received min={min}, max={max}")
+            raise ValueError(f"clip: min must not exceed max; Received: min={min}, max={max}")
         ctx.save_for_backward(x)
         ctx.bounds = (min, max)
         return np.clip(x, min, max) if (min is not None or max is not None) else x.copy()
@@ -248,6 +235,18 @@ class Minimum(Maximum):
     pick, wins = np.minimum, np.less
 
 
+class Cast(Function):
+    """y = x as another float dtype (``t.float()``, ``t.double()``);  dx = g in x's dtype"""
+
+    @staticmethod
+    def forward(ctx, x, dtype=np.float32):
+        return x.astype(dtype)  # (always a copy)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # (the engine casts it back to the input's dtype)
+
+
 class Where(Function):
     """z = a where cond else b;  dz/da = cond,  dz/db = not cond  (cond gets no gradient)"""
 
@@ -261,76 +260,3 @@ class Where(Function):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         return None, grad * cond, grad * ~cond
-
-
-def exp(x: Any) -> Tensor: return _apply1(Exp, _t(x))
-def log(x: Any) -> Tensor: return _apply1(Log, _t(x))
-def sqrt(x: Any) -> Tensor: return _apply1(Sqrt, _t(x))
-def abs(x: Any) -> Tensor: return _apply1(Abs, _t(x))
-def sigmoid(x: Any) -> Tensor: return _apply1(Sigmoid, _t(x))
-def relu(x: Any) -> Tensor: return _apply1(ReLU, _t(x))
-def tanh(x: Any) -> Tensor: return _apply1(Tanh, _t(x))
-def softplus(x: Any) -> Tensor: return _apply1(Softplus, _t(x))
-def softsign(x: Any) -> Tensor: return _apply1(Softsign, _t(x))
-
-
-def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
-    if type(alpha) is not float:
-        alpha = float_arg("leaky_relu", "alpha", alpha)
-    return LeakyReLU.apply(_t(x), alpha=alpha)
-
-
-def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    if type(alpha) is not float:
-        alpha = float_arg("elu", "alpha", alpha)
-    return ELU.apply(_t(x), alpha=alpha)
-
-
-def _bounds(op: str, lo: Any, hi: Any) -> tuple:
-    lo = float_arg(op, "min", lo, allow_none=True)
-    hi = float_arg(op, "max", hi, allow_none=True)
-    if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"{op}: min must not exceed max; received min={lo}, max={hi}")
-    return lo, hi
-
-
-def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
-    """Clamp to [min, max]; either bound may be None."""
-    min, max = _bounds("clip", min, max)
-    return Clip.apply(_t(x), min=min, max=max)
-
-
-def hardtanh(x: Any, min: float = -1.0, max: float = 1.0) -> Tensor:
-    """clip(x, min, max) with the bounds of tanh by default (same op, same gradient)."""
-    min, max = _bounds("hardtanh", min, max)
-    return Clip.apply(_t(x), min=min, max=max)
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    return Maximum.apply(*_operands(a, b))
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    return Minimum.apply(*_operands(a, b))
-
-
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise choice: ``a`` where ``cond`` is true, else ``b`` (all three broadcast).
-
-    ``cond`` is a boolean (or numeric: non-zero is true) array, list or Tensor."""
-    a, b = _operands(a, b)
-    if isinstance(cond, Tensor):
-        c = cond._data
-    elif isinstance(cond, np.ndarray) and cond.dtype.kind in "biuf":
-        c = cond
-    else:  # lists and the like: the Tensor conversion's checks and messages, then bool
-        try:
-            c = Tensor(cond, dtype=np.bool_)._data
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"where: cond must be boolean (e.g. x > 0) or numeric: {exc}") from None
-    return Where.apply(c, a, b)
-
-
-from ..tensor import Tensor, as_tensor as _t  # noqa: E402
-from ._checks import float_arg  # noqa: E402
-from .arithmetic import _operands  # noqa: E402

@@ -6,13 +6,13 @@ overflow nor give NaN.
 """
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, ones_vector
+from .. import checks
+from ..autograd import Function
 
 
 def _axes(axis: Any, ndim: int, op: str) -> tuple:
@@ -47,43 +47,8 @@ def _expand(grad: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _broadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """``grad`` copied out to ``shape`` (a fresh array; ``np.broadcast_to`` costs ~10x more on small arrays)."""
-    out = np.empty(shape, dtype=grad.dtype)
-    out[...] = grad
-    return out
-
-
-def max_last(x: np.ndarray) -> np.ndarray:
-    """``x.max(axis=-1, keepdims=True)``, quicker on short rows such as 10 class scores.
-
-    NumPy reduces a short contiguous last axis row by row (14 µs for (256, 10) float32); on a
-    transposed copy the same maximum runs across the rows, vectorised (4.5 µs, the copy included).
-    From ~50 columns on the plain reduction is quicker, so rows longer than 32 take it, and so do
-    fewer than 32 rows (where the copy's extra calls cost more than they save)."""
-    c = x.shape[-1] if x.ndim > 1 else 0
-    if not 0 < c <= 32 or x.size < 32 * c:
-        return x.max(axis=-1, keepdims=True)
-    return np.maximum.reduce(np.ascontiguousarray(x.reshape(-1, c).T), axis=0).reshape(x.shape[:-1] + (1,))
-
-
-def sum_last(x: np.ndarray) -> np.ndarray:
-    """``x.sum(axis=-1, keepdims=True)`` for float32/float64 as a product with a vector of ones:
-    BLAS sums rows 2–5× quicker than NumPy's reduction over a short last axis (7 → 2 µs for
-    (256, 10)), and no slower on long rows; fewer than 32 rows take NumPy's sum (as quick there)."""
-    if x.dtype.char not in "fd" or x.size < 32 * x.shape[-1]:
-        return x.sum(axis=-1, keepdims=True)
-    return np.dot(x, ones_vector(x.shape[-1], x.dtype))[..., None]
-
-
-def _max_keep(x: np.ndarray, axes: tuple) -> np.ndarray:
-    """``x.max(axis=axes, keepdims=True)``; through ``max_last`` when only the last axis is reduced."""
-    return max_last(x) if axes == (x.ndim - 1,) else x.max(axis=axes, keepdims=True)
-
-
-def _sum_keep(x: np.ndarray, axes: tuple) -> np.ndarray:
-    """``x.sum(axis=axes, keepdims=True)``; through ``sum_last`` when only the last axis is reduced."""
-    return sum_last(x) if axes == (x.ndim - 1,) else x.sum(axis=axes, keepdims=True)
+def _keep(op: str, keepdims: object) -> bool:
+    return checks.boolean(op, "keepdims", keepdims)
 
 
 class Sum(Function):
@@ -92,12 +57,12 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = _axes(axis, x.ndim, "sum")
-        ctx.keepdims, ctx.shape = keepdims, x.shape
-        return x.sum(axis=ctx.axes, keepdims=keepdims)
+        ctx.keepdims, ctx.shape = _keep("sum", keepdims), x.shape
+        return x.sum(axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        return _broadcast(_expand(grad, ctx.axes, ctx.keepdims), ctx.shape)
+        return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims), ctx.shape)
 
 
 class Mean(Function):
@@ -106,16 +71,16 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = _axes(axis, x.ndim, "mean")
-        ctx.keepdims, ctx.shape = keepdims, x.shape
+        ctx.keepdims, ctx.shape = _keep("mean", keepdims), x.shape
         ctx.n = n = math.prod([x.shape[a] for a in ctx.axes])
-        total = x.sum(axis=ctx.axes, keepdims=keepdims)
+        total = x.sum(axis=ctx.axes, keepdims=ctx.keepdims)
         if n == 0:  # numpy's answer (NaN), without its warning
             return np.full(total.shape, np.nan, dtype=x.dtype)
         return total / x.dtype.type(n)
 
     @staticmethod
     def backward(ctx, grad):
-        return _broadcast(_expand(grad, ctx.axes, ctx.keepdims) / builtins.max(ctx.n, 1), ctx.shape)
+        return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims) / max(ctx.n, 1), ctx.shape)
 
 
 class Var(Function):
@@ -124,6 +89,9 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, axis=None, ddof=0, keepdims=False):
         ctx.axes = _axes(axis, x.ndim, "var")
+        keepdims = _keep("var", keepdims)
+        if not isinstance(ddof, float):
+            ddof = checks.integer("var", "ddof", ddof)
         n = math.prod([x.shape[a] for a in ctx.axes])
         if n - ddof <= 0:
             raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} elements")
@@ -141,22 +109,29 @@ class Var(Function):
 
 class _Extreme(Function):
     """Shared forward/backward of max and min: the gradient is split evenly among tied extremes.
+    A slice holding NaN has NaN as its extreme, and the gradient goes to its NaN(s), as in PyTorch.
     Subclasses set ``reduce`` (np.max or np.min)."""
 
-    @classmethod
-    def _forward(cls, ctx, x, axis, keepdims):
-        ctx.axes = _axes(axis, x.ndim, cls.op_name())
+    reduce = staticmethod(np.max)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        op = type(ctx).op_name()
+        ctx.axes = _axes(axis, x.ndim, op)
+        ctx.keepdims = _keep(op, keepdims)
         if x.size == 0:
-            raise ValueError(f"{cls.op_name()}: zero-size tensor of shape {x.shape} has no {cls.op_name()}imum")
-        out = cls.reduce(x, axis=ctx.axes, keepdims=True)
-        ctx.save_for_backward(x == out)
-        ctx.keepdims = keepdims
-        return out if keepdims else np.squeeze(out, axis=ctx.axes)
+            raise ValueError(f"{op}: zero-size tensor of shape {x.shape} has no {op}imum")
+        out = type(ctx).reduce(x, axis=ctx.axes, keepdims=True)
+        hit = x == out
+        if x.dtype.kind == "f":
+            hit |= np.isnan(x) & np.isnan(out)
+        ctx.save_for_backward(hit)
+        return out if ctx.keepdims else np.squeeze(out, axis=ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        share = mask / mask.sum(axis=ctx.axes, keepdims=True)
+        (hit,) = ctx.saved_tensors
+        share = hit / hit.sum(axis=ctx.axes, keepdims=True)
         return _expand(grad, ctx.axes, ctx.keepdims) * share
 
 
@@ -165,27 +140,19 @@ class Max(_Extreme):
 
     reduce = staticmethod(np.max)
 
-    @staticmethod
-    def forward(ctx, x, axis=None, keepdims=False):
-        return Max._forward(ctx, x, axis, keepdims)
-
 
 class Min(_Extreme):
     """y = min x over ``axis``;  dy/dx = 1/k at the k tied minima, 0 elsewhere"""
 
     reduce = staticmethod(np.min)
 
-    @staticmethod
-    def forward(ctx, x, axis=None, keepdims=False):
-        return Min._forward(ctx, x, axis, keepdims)
-
 
 def _stable_lse(x: np.ndarray, axes: tuple) -> np.ndarray:
     """log Σ exp x over ``axes`` (keepdims), shifted by the max so nothing overflows."""
-    m = _max_keep(x, axes)
+    m = x.max(axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: no shift
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # log 0 = -inf for all -inf slices
-        return m + np.log(_sum_keep(np.exp(x - m), axes))
+        return m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
 
 
 class LogSumExp(Function):
@@ -196,8 +163,8 @@ class LogSumExp(Function):
         ctx.axes = _axes(axis, x.ndim, "logsumexp")
         lse = _stable_lse(x, ctx.axes)
         ctx.save_for_backward(x, lse)
-        ctx.keepdims = keepdims
-        return lse if keepdims else np.squeeze(lse, axis=ctx.axes)
+        ctx.keepdims = _keep("logsumexp", keepdims)
+        return lse if ctx.keepdims else np.squeeze(lse, axis=ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
@@ -212,8 +179,8 @@ class Softmax(Function):
     def forward(ctx, x, axis=-1):
         ctx.axis = _axes(axis, x.ndim, "softmax")
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where a logit is inf: NaN, as in PyTorch
-            e = np.exp(x - _max_keep(x, ctx.axis))
-            s = e / _sum_keep(e, ctx.axis)
+            e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
+            s = e / e.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(s)
         return s
 
@@ -221,7 +188,7 @@ class Softmax(Function):
     def backward(ctx, grad):
         (s,) = ctx.saved_tensors
         gs = grad * s
-        return gs - s * _sum_keep(gs, ctx.axis)
+        return gs - s * gs.sum(axis=ctx.axis, keepdims=True)
 
 
 class LogSoftmax(Function):
@@ -238,78 +205,17 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - np.exp(y) * _sum_keep(grad, ctx.axis)
+        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
 
     @classmethod
     def op_name(cls) -> str:
         return "log_softmax"
 
 
-def _kd(op: str, keepdims: Any) -> bool:
-    return keepdims if type(keepdims) is bool else bool_arg(op, "keepdims", keepdims)
-
-
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (None = all)."""
-    return Sum.apply(_t(x), axis=axis, keepdims=_kd("sum", keepdims))
-
-
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (None = all); the mean of zero elements is NaN (as in NumPy, without its warning)."""
-    return Mean.apply(_t(x), axis=axis, keepdims=_kd("mean", keepdims))
-
-
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance over ``axis``; ``ddof=0`` is the biased (population) variance, as in numpy."""
-    if type(ddof) is not int and not isinstance(ddof, float):
-        ddof = int_arg("var", "ddof", ddof)
-    return Var.apply(_t(x), axis=axis, ddof=ddof, keepdims=_kd("var", keepdims))
-
-
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis``; ties share the gradient evenly."""
-    return Max.apply(_t(x), axis=axis, keepdims=_kd("max", keepdims))
-
-
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``axis``; ties share the gradient evenly."""
-    return Min.apply(_t(x), axis=axis, keepdims=_kd("min", keepdims))
-
-
-def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Tensor:
-    """log Σ exp(x) over ``axis``, computed without overflow."""
-    return LogSumExp.apply(_t(x), axis=axis, keepdims=_kd("logsumexp", keepdims))
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x) / Σ exp(x) along ``axis``, stable for large logits."""
-    return Softmax.apply(_t(x), axis=axis)
-
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``, stable for large logits."""
-    return LogSoftmax.apply(_t(x), axis=axis)
-
-
-def _arg_extreme(op: str, fn: Any, x: Any, axis: Any) -> Tensor:
-    data = _t(x)._data
-    if axis is not None and not (data.ndim == 0 and type(axis) is int and axis in (0, -1)):
-        axis = axis_in_range(op, "axis", axis, data.ndim)
-    if data.size == 0:
-        raise ValueError(f"{op}: a zero-size tensor of shape {data.shape} has no {op[3:]}imum")
-    out = fn(data, axis=axis)
-    return Tensor(out, dtype=out.dtype)
-
-
-def argmax(x: Any, axis: int | None = None) -> Tensor:
-    """Index of the maximum (non-differentiable; an int64 tensor). ``axis=None``: of the flattened tensor."""
-    return _arg_extreme("argmax", np.argmax, x, axis)
-
-
-def argmin(x: Any, axis: int | None = None) -> Tensor:
-    """Index of the minimum (non-differentiable; an int64 tensor). ``axis=None``: of the flattened tensor."""
-    return _arg_extreme("argmin", np.argmin, x, axis)
-
-
-from ..tensor import Tensor, as_tensor as _t  # noqa: E402
-from ._checks import axis_in_range, bool_arg, int_arg  # noqa: E402
+def arg_extreme(op: str, x: np.ndarray, axis: Any) -> np.ndarray:
+    """``np.argmax``/``np.argmin`` (``op``) of ``x`` over ``axis`` (None: the flattened array), checked."""
+    if axis is not None and not (x.ndim == 0 and axis in (0, -1)):
+        axis = checks.axis(op, "axis", axis, x.ndim)
+    if x.size == 0:
+        raise ValueError(f"{op}: a zero-size tensor of shape {x.shape} has no {op[3:]}imum")
+    return np.argmax(x, axis=axis) if op == "argmax" else np.argmin(x, axis=axis)

@@ -7,20 +7,23 @@ The base class does the rest of a step, the same for all of them:
         g = p.grad + weight_decay * p          # L2 penalty, PyTorch's (coupled) weight decay
         state[i]["step"] += 1
         update(p.data, g, state[i])            # in place, in p's dtype
-        bump_version(p)                        # so backward() notices a stale graph
+        p._bump_version()                      # so backward() notices a stale graph
 
 Conventions follow PyTorch (``torch.optim``): epsilon outside the square root, Adam bias-corrected.
 Each class docstring says where Keras and lecture 04 differ.
+
+``state_dict()`` is flat and holds numbers and arrays only, so ``mg.save`` writes it as ``.npz``:
+``{"lr": 0.001, "betas": (0.9, 0.999), ..., "num_params": 2, "state.0.step": 3, "state.0.m": array,
+...}`` — the hyperparameters by name, then ``state.<i>.<name>`` for parameter ``i``'s step count and
+arrays.
 """
 from __future__ import annotations
 
-import math
-from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from ..autograd import bump_version, const
+from .. import checks
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adagrad", "RMSProp", "Adam", "get"]
@@ -33,28 +36,9 @@ class _Default(float):
     __slots__ = ()
 
 
-def _check_range(owner: str, name: str, value: Any, low: float, high: float | None = None) -> float:
-    """``value`` as a finite float in ``[low, high)`` (``[low, inf)`` without ``high``), else a
-    TypeError (not a real number: strings and bools too) or a ValueError (out of range, NaN, inf)."""
-    if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(value, (Real, np.ndarray)):
-        raise TypeError(f"{owner}: {name} must be a number; received {name}={value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {name} must be a number; received {name}={value!r}") from None
-    if not (low <= v < math.inf and (high is None or v < high)):  # `not` so that NaN fails too
-        bound = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
-        raise ValueError(f"{owner}: {name} must be {bound}; received {name}={value!r}")
-    return v
-
-
-def _buffer(state: dict, key: str, p: np.ndarray, fill: float = 0.0) -> np.ndarray:
-    """``state[key]``, created on first use as an array like ``p`` filled with ``fill``
-    (not ``setdefault``, which would allocate a new array on every step)."""
-    buf = state.get(key)
-    if buf is None:
-        buf = state[key] = np.full_like(p, fill)
-    return buf
+def _number(owner: str, name: str, value: Any, high: float | None = None) -> float:
+    """``value`` as a finite float in ``[0, high)`` (``[0, inf)`` without ``high``)."""
+    return checks.number(owner, name, value, low=0.0, high=high, high_open=high is not None)
 
 
 class Optimizer:
@@ -77,11 +61,11 @@ class Optimizer:
                  learning_rate: float | None = None):
         if learning_rate is not None:
             if not isinstance(lr, _Default):
-                raise TypeError(f"{type(self).__name__}: got both lr={lr!r} and learning_rate={learning_rate!r}; "
-                                f"they are the same setting (learning_rate is Keras's name), give one")
+                raise TypeError(f"{type(self).__name__}: give lr= or learning_rate= (Keras's name for the same "
+                                f"setting), not both; Received: lr={lr!r}, learning_rate={learning_rate!r}")
             lr = learning_rate
         self.lr = lr
-        self.weight_decay = _check_range(type(self).__name__, "weight_decay", weight_decay, 0.0)
+        self.weight_decay = _number(type(self).__name__, "weight_decay", weight_decay)
         self.params: list[Tensor] | None = None
         self.state: list[dict[str, Any]] = []
         if params is not None:
@@ -95,7 +79,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check_range(type(self).__name__, "lr", value, 0.0)
+        self._lr = _number(type(self).__name__, "lr", value)
 
     # -- parameters ------------------------------------------------------------------------------
     def bind(self, params: Any) -> "Optimizer":
@@ -104,31 +88,32 @@ class Optimizer:
         Binding again replaces the parameters and forgets all per-parameter state.
         """
         name = type(self).__name__
+        what = "an iterable of Tensors or a Module"
         if isinstance(params, Tensor):
-            raise TypeError(f"{name}: params must be an iterable of Tensors or a Module; received a single "
-                            f"Tensor of shape {params.shape}: wrap it in a list, [t]")
+            raise TypeError(f"{name}: params must be {what} (wrap a single tensor in a list, [t]); Received: a "
+                            f"single Tensor of shape {params.shape}")
         if isinstance(params, (int, float)):
-            raise TypeError(f"{name}: params must be an iterable of Tensors or a Module; received "
-                            f"{params!r}. For the learning rate write lr={params!r} (or learning_rate=).")
+            checks.fail(name, "params", params, f"{what}; for the learning rate write lr={params!r} "
+                        f"(or learning_rate={params!r})", TypeError)
         if hasattr(params, "parameters") and callable(params.parameters):
             params = params.parameters()
         try:
             plist = list(params)
         except TypeError:
-            raise TypeError(f"{name}: params must be an iterable of Tensors or a Module; received "
-                            f"{type(params).__name__}") from None
+            checks.fail(name, "params", params, what, TypeError)
         seen: dict[int, int] = {}
         for i, p in enumerate(plist):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: params[{i}] is a {type(p).__name__}, not a Tensor")
+                raise TypeError(f"{name}: params[{i}] must be a Tensor; Received: a {type(p).__name__}")
             if p.dtype.kind != "f":
-                raise TypeError(f"{name}: params[{i}] has dtype {p.dtype}; only floating tensors can be optimized")
+                raise TypeError(f"{name}: params[{i}] must be a floating tensor (only those can be optimized); "
+                                f"Received: dtype {p.dtype}")
             if id(p) in seen:
                 raise ValueError(f"{name}: the same tensor appears twice in params, at positions {seen[id(p)]} "
                                  f"and {i}; it would be updated twice per step")
             seen[id(p)] = i
         if not plist:
-            raise ValueError(f"{name}: got an empty parameter list; there is nothing to optimize")
+            checks.fail(name, "params", plist, f"{what} holding at least one tensor (nothing to optimize)")
         self.params = plist
         self.state = [{} for _ in plist]
         return self
@@ -146,27 +131,23 @@ class Optimizer:
         for p in self._bound_params("zero_grad()"):
             p.grad = None
 
-    @np.errstate(over="ignore", invalid="ignore", divide="ignore")  # (divide: eps=0, g=0)
     def step(self) -> None:
         """Update every parameter that has a gradient, in place (see the module docstring).
 
         Overflow to inf and NaN from inf gradients happen silently, as in PyTorch (``fit`` stops on a
-        non-finite loss); the ``errstate`` is set once per step, not per parameter (as a decorator:
-        ~1 µs less per call than a with-block)."""
-        update, states, wd = self.update, self.state, self.weight_decay
-        for i, p in enumerate(self._bound_params("step()")):
-            g = p.grad
-            if g is None:
-                continue
-            data = p._data
-            if type(g) is not np.ndarray or g.dtype is not data.dtype or g.shape != data.shape:
-                g = self._checked_grad(i, g, data)
-            if wd:  # into a new array (p.grad is never changed); out= keeps 0-d an array
-                g = np.add(g, wd * data, out=np.empty_like(data))
-            state = states[i]
-            state["step"] = state.get("step", 0) + 1
-            update(data, g, state)
-            bump_version(p)
+        non-finite loss)."""
+        params = self._bound_params("step()")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # (divide: eps=0 and g=0)
+            for i, p in enumerate(params):
+                if p.grad is None:
+                    continue
+                g = self._checked_grad(i, p.grad, p.data)
+                if self.weight_decay:
+                    g = g + self.weight_decay * p.data  # a new array: p.grad itself is never changed
+                state = self.state[i]
+                state["step"] = state.get("step", 0) + 1
+                self.update(p.data, g, state)
+                p._bump_version()
 
     def _checked_grad(self, i: int, g: Any, data: np.ndarray) -> np.ndarray:
         """``params[i].grad`` as an array of the parameter's dtype (the arithmetic stays in it) and shape."""
@@ -174,103 +155,120 @@ class Optimizer:
             arr = np.asarray(g, dtype=data.dtype)
         except (TypeError, ValueError):
             raise TypeError(f"{type(self).__name__}.step(): params[{i}].grad must be a numeric array; "
-                            f"received {type(g).__name__}: {g!r:.60}") from None
+                            f"Received: {type(g).__name__} {g!r:.60}") from None
         if arr.shape != data.shape:
-            raise ValueError(f"{type(self).__name__}.step(): params[{i}] has shape {data.shape} but its "
-                             f"grad has shape {arr.shape}")
+            raise ValueError(f"{type(self).__name__}.step(): params[{i}].grad must have the parameter's shape "
+                             f"{data.shape}; Received: grad of shape {arr.shape}")
         return arr
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        """Change ``p`` in place from gradient ``g``; ``state`` persists between steps. Do not modify ``g``."""
+        """Change the parameter's array ``p`` in place from gradient ``g`` (do not modify ``g``);
+        ``state`` is this parameter's dict, kept between steps."""
         raise NotImplementedError(f"{type(self).__name__} must implement update(p, g, state)")
 
     # -- checkpoints -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume: a flat dict of name -> number, tuple or array (copies).
+        """Everything needed to resume, as a flat dict of numbers and arrays (copies).
 
-        ``{"optimizer": "Adam", "lr": 0.001, "betas": (0.9, 0.999), ..., "num_params": 2,
-        "state.0.step": 3, "state.0.m": array, ...}``. Flat so that ``mg.save(opt.state_dict(), path)``
-        can write it as ``.npz``; ``load_state_dict`` accepts what ``mg.load`` gives back (0-d arrays).
+        ``{"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-08, "weight_decay": 0.0, "num_params": 2,
+        "state.0.step": 3, "state.0.m": array, "state.0.v": array, ...}``: no strings or objects, so
+        ``mg.save(opt.state_dict(), path)`` writes it as ``.npz``, and ``load_state_dict`` takes back
+        what ``mg.load`` returns (numbers as 0-d arrays).
         """
-        out: dict[str, Any] = {"optimizer": type(self).__name__}
-        for h in self.hyperparameters:
-            out[h] = getattr(self, h)
+        out: dict[str, Any] = {h: getattr(self, h) for h in self.hyperparameters}
         if self.params is not None:
             out["num_params"] = len(self.params)
             for i, st in enumerate(self.state):
                 for k, v in st.items():
-                    out[f"state.{i}.{k}"] = v.copy() if isinstance(v, np.ndarray) else v
+                    out[f"state.{i}.{k}"] = int(v) if k == "step" else np.array(v)
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and per-parameter state saved by ``state_dict()``.
 
-        Checks the optimizer class, the number of parameters and every array's shape before changing
-        anything; raises ValueError naming what does not match.
+        Checks the keys (another optimizer's state is refused), the number of parameters and every
+        array's shape before changing anything; raises ValueError naming what does not match.
         """
-        name = type(self).__name__
+        name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{name}.load_state_dict expects the dict made by state_dict(); received "
-                            f"{type(state_dict).__name__}")
+            checks.fail(name, "state_dict", state_dict, "the dict made by state_dict() (or mg.load of its file)",
+                        TypeError)
         sd = dict(state_dict)
-        saved_type = str(sd.pop("optimizer", name))
-        if saved_type != name:
-            raise ValueError(f"{name}.load_state_dict: the state was saved from a {saved_type} optimizer")
+        saved_type = sd.pop("optimizer", None)  # written by older versions; not an array, so no longer saved
+        if saved_type is not None and str(saved_type) != type(self).__name__:
+            raise ValueError(f"{name}: the state was saved from a {saved_type} optimizer")
         missing = [h for h in self.hyperparameters if h not in sd]
-        if missing:
-            raise ValueError(f"{name}.load_state_dict: missing hyperparameters {missing}")
-        hyper = {h: sd.pop(h) for h in self.hyperparameters}
+        hyper = {h: sd.pop(h) for h in self.hyperparameters if h in sd}
         num_params = sd.pop("num_params", None)
-        new_state: list[dict[str, Any]] = []
-        if num_params is not None or sd:
-            params = self._bound_params("load_state_dict()")
-            if num_params is not None and int(num_params) != len(params):
-                raise ValueError(f"{name}.load_state_dict: the state is for {int(num_params)} parameters; this "
-                                 f"optimizer has {len(params)}")
-            new_state = [{} for _ in params]
-            problems = []
-            for key, value in sd.items():
-                parts = key.split(".")
-                if (len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit()
-                        or int(parts[1]) >= len(params) or parts[2] not in ("step",) + self.state_names):
-                    problems.append(f"unexpected key {key!r}")
-                    continue
-                i, k = int(parts[1]), parts[2]
-                if k == "step":
-                    new_state[i][k] = int(value)
-                    continue
-                arr = np.asarray(value)
-                if arr.shape != params[i].shape:
-                    problems.append(f"{key} has shape {arr.shape} but params[{i}] has shape {params[i].shape}")
-                    continue
-                new_state[i][k] = np.array(arr, dtype=params[i].dtype)  # a private copy in the param's dtype
-            if problems:
-                raise ValueError(f"{name}.load_state_dict: " + "; ".join(problems))
+        unexpected = [k for k in sd if not k.startswith("state.")]
+        if missing or unexpected:
+            found = (f"missing hyperparameter(s) {', '.join(missing)}" if missing else "") + \
+                ("; " if missing and unexpected else "") + \
+                (f"unexpected key(s) {', '.join(map(repr, unexpected))}" if unexpected else "")
+            raise ValueError(f"{name}: {found} (is it the state of another optimizer?)")
+        new_state = self._parameter_state(name, num_params, sd) if num_params is not None or sd else None
         old = {h: getattr(self, h) for h in self.hyperparameters}
         try:
             for h, v in hyper.items():
                 try:
                     setattr(self, h, _like(old[h], v))
                 except (TypeError, ValueError):
-                    raise ValueError(f"{name}.load_state_dict: {h} must be like {old[h]!r}; received {h}={v!r}") \
-                        from None
+                    raise ValueError(f"{name}: {h} must be like {old[h]!r}; Received: {h}={v!r}") from None
             self._validate()
         except (TypeError, ValueError):
             for h, v in old.items():
                 setattr(self, h, v)
             raise
         if self.params is not None:
-            self.state = new_state or [{} for _ in self.params]
+            self.state = new_state if new_state is not None else [{} for _ in self.params]
+
+    def _parameter_state(self, name: str, num_params: Any, sd: dict[str, Any]) -> list[dict[str, Any]]:
+        """The per-parameter state from the ``state.<i>.<name>`` entries of ``sd``, checked and copied."""
+        params = self._bound_params("load_state_dict()")
+        if num_params is not None and _as_int(num_params) != len(params):
+            raise ValueError(f"{name}: the state is for {num_params} parameters; this optimizer has {len(params)}")
+        new_state: list[dict[str, Any]] = [{} for _ in params]
+        problems = []
+        for key, value in sd.items():
+            parts = key.split(".")
+            if (len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(params)
+                    or parts[2] not in ("step",) + self.state_names):
+                problems.append(f"unexpected key {key!r}")
+                continue
+            i, k = int(parts[1]), parts[2]
+            if k == "step":
+                step = _as_int(value)
+                if step is None or step < 1:
+                    problems.append(f"{key} must be a positive integer; Received: {key}={value!r}")
+                else:
+                    new_state[i][k] = step
+                continue
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"{key} must be a numeric array; Received: dtype {arr.dtype}")
+            elif arr.shape != params[i].shape:
+                problems.append(f"{key} has shape {arr.shape} but params[{i}] has shape {params[i].shape}")
+            else:
+                new_state[i][k] = np.array(arr, dtype=params[i].dtype)  # a private copy in the param's dtype
+        if problems:
+            raise ValueError(f"{name}: " + "; ".join(problems))
+        return new_state
 
     def _validate(self) -> None:
         """Check the hyperparameters (subclasses add theirs); raises ValueError naming a bad value."""
         self.lr = self.lr
-        self.weight_decay = _check_range(type(self).__name__, "weight_decay", self.weight_decay, 0.0)
+        self.weight_decay = _number(type(self).__name__, "weight_decay", self.weight_decay)
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyperparameters)
         bound = "unbound" if self.params is None else f"{len(self.params)} params"
         return f"{type(self).__name__}({hp}; {bound})"
+
+
+def _as_int(value: Any) -> int | None:
+    """A whole number (int, or a 0-d integer array from ``mg.load``) as an int, else None."""
+    arr = np.asarray(value)
+    return int(arr) if arr.ndim == 0 and arr.dtype.kind in "iu" else None
 
 
 def _like(current: Any, value: Any) -> Any:
@@ -300,27 +298,22 @@ class SGD(Optimizer):
                  nesterov: bool = False, weight_decay: float = 0.0, *, learning_rate: float | None = None):
         super().__init__(params, lr, weight_decay, learning_rate=learning_rate)
         self.momentum = momentum
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"SGD: nesterov must be True or False; received nesterov={nesterov!r}")
-        self.nesterov = bool(nesterov)
+        self.nesterov = checks.boolean("SGD", "nesterov", nesterov)
         self._validate()
 
     def _validate(self) -> None:
         super()._validate()
-        self.momentum = _check_range("SGD", "momentum", self.momentum, 0.0)
+        self.momentum = _number("SGD", "momentum", self.momentum)
+        self.nesterov = checks.boolean("SGD", "nesterov", self.nesterov)
         if self.nesterov and self.momentum == 0:
-            raise ValueError("SGD: nesterov=True needs a momentum > 0; received momentum=0.0")
+            checks.fail("SGD", "momentum", self.momentum, "> 0 when nesterov=True")
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.momentum:
             b = state.get("momentum_buffer")
-            if b is None:
-                state["momentum_buffer"] = b = np.array(g)  # a copy: g may be p.grad itself
-            else:
-                b *= self.momentum
-                b += g
+            state["momentum_buffer"] = b = g.copy() if b is None else self.momentum * b + g
             g = g + self.momentum * b if self.nesterov else b
-        p -= const(self._lr, p.dtype) * g  # (lr as a 0-d array of p's dtype: see autograd.const)
+        p -= self.lr * g
 
 
 class Momentum(Optimizer):
@@ -344,12 +337,10 @@ class Momentum(Optimizer):
 
     def _validate(self) -> None:
         super()._validate()
-        self.beta = _check_range("Momentum", "beta", self.beta, 0.0, 1.0)
+        self.beta = _number("Momentum", "beta", self.beta, high=1.0)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        m = _buffer(state, "m", p)
-        m *= self.beta
-        m += (1 - self.beta) * g
+        state["m"] = m = self.beta * state.get("m", 0.0) + (1 - self.beta) * g
         p -= self.lr * m
 
 
@@ -377,13 +368,12 @@ class Adagrad(Optimizer):
 
     def _validate(self) -> None:
         super()._validate()
-        self.eps = _check_range("Adagrad", "eps", self.eps, 0.0)
-        self.initial_accumulator_value = _check_range("Adagrad", "initial_accumulator_value",
-                                                      self.initial_accumulator_value, 0.0)
+        self.eps = _number("Adagrad", "eps", self.eps)
+        self.initial_accumulator_value = _number("Adagrad", "initial_accumulator_value",
+                                                 self.initial_accumulator_value)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        s = _buffer(state, "sum", p, self.initial_accumulator_value)
-        s += g * g
+        state["sum"] = s = state.get("sum", self.initial_accumulator_value) + g * g
         p -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
@@ -410,13 +400,11 @@ class RMSProp(Optimizer):
 
     def _validate(self) -> None:
         super()._validate()
-        self.rho = _check_range("RMSProp", "rho", self.rho, 0.0, 1.0)
-        self.eps = _check_range("RMSProp", "eps", self.eps, 0.0)
+        self.rho = _number("RMSProp", "rho", self.rho, high=1.0)
+        self.eps = _number("RMSProp", "eps", self.eps)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        v = _buffer(state, "v", p)
-        v *= self.rho
-        v += (1 - self.rho) * g * g
+        state["v"] = v = self.rho * state.get("v", 0.0) + (1 - self.rho) * g * g
         p -= self.lr * g / (np.sqrt(v) + self.eps)
 
 
@@ -443,29 +431,23 @@ class Adam(Optimizer):
 
     def _validate(self) -> None:
         super()._validate()
-        try:
-            b1, b2 = self.betas
-        except (TypeError, ValueError):
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2); received betas={self.betas!r}") from None
-        self.betas = (_check_range("Adam", "betas[0]", b1, 0.0, 1.0),
-                      _check_range("Adam", "betas[1]", b2, 0.0, 1.0))
-        self.eps = _check_range("Adam", "eps", self.eps, 0.0)
+        if isinstance(self.betas, (str, bytes)) or not hasattr(self.betas, "__len__") or len(self.betas) != 2:
+            checks.fail("Adam", "betas", self.betas, "a pair (beta1, beta2) of numbers in [0, 1)")
+        b1, b2 = self.betas
+        self.betas = (_number("Adam", "betas[0]", b1, high=1.0), _number("Adam", "betas[1]", b2, high=1.0))
+        self.eps = _number("Adam", "eps", self.eps)
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.betas
         t = state["step"]
-        m = _buffer(state, "m", p)
-        v = _buffer(state, "v", p)
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
+        state["m"] = m = b1 * state.get("m", 0.0) + (1 - b1) * g
+        state["v"] = v = b2 * state.get("v", 0.0) + (1 - b2) * g * g
         m_hat = m / (1 - b1 ** t)
         v_hat = v / (1 - b2 ** t)
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-# Keras names, each with Keras's default learning rate (SPEC §8)
+# Keras names, each with Keras's default learning rate
 _KERAS_NAMES: dict[str, tuple[type[Optimizer], float]] = {
     "sgd": (SGD, 0.01),
     "momentum": (Momentum, 0.01),
@@ -476,19 +458,22 @@ _KERAS_NAMES: dict[str, tuple[type[Optimizer], float]] = {
 
 
 def get(identifier: Any) -> Optimizer:
-    """An optimizer from a Keras name (case-insensitive) or an Optimizer instance (returned as is).
+    """An optimizer from a Keras name or an Optimizer instance (returned as is).
 
-    ``get("adam")`` is an unbound ``Adam(lr=0.001)``; the names are ``sgd`` and ``momentum``
-    (lr 0.01) and ``adagrad``, ``rmsprop``, ``adam`` (lr 0.001, Keras's defaults). Other
-    hyperparameters keep this module's (PyTorch's) defaults.
+    Names are case-insensitive, so Keras's class names work too: ``get("adam")`` and ``get("Adam")``
+    are an unbound ``Adam(lr=0.001)``. The names are ``sgd`` and ``momentum`` (lr 0.01) and ``adagrad``,
+    ``rmsprop``, ``adam`` (lr 0.001, Keras's defaults); other hyperparameters keep this module's
+    (PyTorch's) defaults. An unknown name raises ``ValueError``, anything else ``TypeError``.
     """
     if isinstance(identifier, Optimizer):
         return identifier
     names = ", ".join(repr(n) for n in _KERAS_NAMES)
-    if isinstance(identifier, str) and identifier.lower() in _KERAS_NAMES:
+    if isinstance(identifier, str):
+        if identifier.lower() not in _KERAS_NAMES:
+            checks.fail("optim.get", "optimizer", identifier, f"an optimizer name ({names}, any case)")
         cls, lr = _KERAS_NAMES[identifier.lower()]
         return cls(lr=lr)
-    hint = ""
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        hint = f" (pass an instance, {identifier.__name__}(), not the class)"
-    raise ValueError(f"unknown optimizer {identifier!r}{hint}; use one of {names} or an Optimizer instance")
+        checks.fail("optim.get", "optimizer", identifier, f"an optimizer object, {identifier.__name__}(), not the "
+                    f"class, or a name ({names})", TypeError)
+    checks.fail("optim.get", "optimizer", identifier, f"an Optimizer object or a name ({names})", TypeError)
