@@ -21,7 +21,6 @@ same code draws the same picture on every run.
 from __future__ import annotations
 
 import html
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -336,92 +335,12 @@ def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, 
 # plot_model
 
 
-def _layers_of(model: Any) -> list:
-    """The layers of ``model``: its items when it is a container (Sequential), else its children,
-    else the model itself."""
-    if hasattr(model, "__len__") and hasattr(model, "__getitem__"):
-        try:
-            return [model[i] for i in range(len(model))]
-        except Exception:  # noqa: BLE001 - not an indexable container after all
-            pass
-    children = getattr(model, "children", None)
-    if callable(children):
-        kids = list(children())
-        if kids:
-            return kids
-    return [model]
-
-
-def _attr(obj: Any, name: str) -> Any:
-    """``getattr(obj, name, None)``, also None when a property raises (e.g. a layer not built yet)."""
-    try:
-        return getattr(obj, name, None)
-    except Exception:  # noqa: BLE001 - a picture must not fail on one unreadable attribute
-        return None
-
-
-def _shape_or_unknown(shape: Any) -> str:
-    if shape is None:
-        return "?"
-    try:
-        return "(" + ", ".join("None" if n is None else str(n) for n in shape) + \
-               ("," if len(shape) == 1 else "") + ")"
-    except TypeError:
-        return str(shape)
-
-
-def _activation_name(act: Any) -> str | None:
-    if act is None:
-        return None
-    if isinstance(act, str):
-        return act
-    return getattr(act, "__name__", None) or type(act).__name__
-
-
-def _param_count(layer: Any) -> int | None:
-    params = _attr(layer, "parameters")
-    if not callable(params):
-        return None
-    try:
-        return int(sum(int(np.prod(p.shape)) for p in params()))
-    except Exception:  # noqa: BLE001 - e.g. a Dense that is not built yet
-        return None
-
-
-def _buffer_count(layer: Any) -> int:
-    """Elements in the layer's buffers (running statistics): counted by ``summary`` as non-trainable."""
-    named = _attr(layer, "named_buffers")
-    try:
-        return int(sum(np.size(getattr(b, "_data", b)) for _, b in named())) if callable(named) else 0
-    except Exception:  # noqa: BLE001
-        return 0
-
-
-def _snake(name: str) -> str:
-    """Keras's layer names: 'Dense' -> 'dense', 'BatchNorm' -> 'batch_norm', 'ReLU' -> 're_lu'."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
-
-def _layer_details(layer: Any) -> list:
-    """Short 'key value' strings: units, activation, rate, … and the parameter count."""
-    out = []
-    units = _attr(layer, "units")
-    if units is not None:
-        out.append(f"units {units}")
-    act = _activation_name(_attr(layer, "activation"))
-    if act is not None:
-        out.append(f"activation {act}")
-    for attr in ("rate", "alpha", "num_features", "normalized_shape", "axis"):
-        value = _attr(layer, attr)
-        if value is not None and not callable(value):
-            out.append(f"{attr} {value}")
-    n = _param_count(layer)
-    extra = _buffer_count(layer)
-    if n is None:
-        out.append("params ? (not built)")
-    else:
-        out.append(f"params {n:,}" + (f" (+{extra:,} non-trainable)" if extra else ""))
-    return out
+def _layer_details(info: Any) -> list:
+    """Short 'key value' strings for a layer box: units, activation, rate, … and the parameter count."""
+    if info.trainable is None:
+        return [*info.details, "params ? (not built)"]
+    extra = f" (+{info.non_trainable:,} non-trainable)" if info.non_trainable else ""
+    return [*info.details, f"params {info.trainable:,}{extra}"]
 
 
 def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB") -> "graphviz.Digraph":
@@ -430,48 +349,44 @@ def plot_model(model: Any, *, show_shapes: bool = True, rankdir: str = "TB") -> 
     One box per layer (for a ``Sequential``: each item; for another Module: its children, or the
     module itself when it has none) with its Keras-style name and type (``dense_1 (Dense)``), units,
     activation, other settings (rate, alpha, …) and parameter count (buffers such as BatchNorm's
-    running statistics are added as "non-trainable", as in ``summary``). When the first layer knows its input shape, an
-    ``Input`` box comes first, as in Keras, so the lecture's 10-10-5-2 network draws four boxes.
+    running statistics are added as "non-trainable", as in ``summary``; both read ``nn/describe.py``).
+    When the first layer knows its input shape, an ``Input`` box comes first, as in Keras, so the
+    lecture's 10-10-5-2 network draws four boxes.
     With ``show_shapes`` each layer shows its ``input_shape`` → ``output_shape`` (``None`` is the
     batch dimension; "?" means not known until the layer is built). Layers are read with
     ``getattr`` and defaults, so any Module draws.
     """
+    from .nn.describe import describe_layers, shape_text  # the description summary() prints too
+
     _check_options(rankdir)
     g = _new_digraph("model", rankdir)
-    layers = _layers_of(model)
+    layers = describe_layers(model)
     prev = None
-    first_in = _attr(layers[0], "input_shape") if layers else None
+    first_in = layers[0].input_shape if layers else None
     if first_in is not None:
         rows = '<tr><td><b>Input</b></td></tr>'
         if show_shapes:
-            rows += f'<tr><td><font point-size="10">{_esc(_shape_or_unknown(first_in))}</font></td></tr>'
+            rows += f'<tr><td><font point-size="10">{_esc(shape_text(first_in))}</font></td></tr>'
         g.node("input", label=f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" '
                               f'bgcolor="{_STYLE["input"][0]}" color="{_STYLE["input"][1]}">{rows}</table>>',
                shape="plain", tooltip="model input")
         prev = "input"
-    seen: dict = {}  # layer type -> how many so far, for Keras-style names dense, dense_1, …
-    for i, layer in enumerate(layers):
-        kind = type(layer).__name__
-        base = _snake(kind)
-        k = seen[base] = seen.get(base, -1) + 1
-        lname = _attr(layer, "name")
-        if not (isinstance(lname, str) and lname):
-            lname = base if k == 0 else f"{base}_{k}"
-        title = f'<b>{_esc(lname)}</b> <font color="{_MUTED}">({_esc(kind)})</font>'
+    for i, info in enumerate(layers):
+        title = f'<b>{_esc(info.name)}</b> <font color="{_MUTED}">({_esc(info.type_name)})</font>'
         rows = f'<tr><td colspan="2">{title}</td></tr>'
-        rows += f'<tr><td colspan="2"><font point-size="10">{_esc(", ".join(_layer_details(layer)))}</font></td></tr>'
+        details = _esc(", ".join(_layer_details(info)))
+        rows += f'<tr><td colspan="2"><font point-size="10">{details}</font></td></tr>'
         if show_shapes:
-            ins = _esc(_shape_or_unknown(_attr(layer, "input_shape")))
-            outs = _esc(_shape_or_unknown(_attr(layer, "output_shape")))
+            ins, outs = _esc(shape_text(info.input_shape)), _esc(shape_text(info.output_shape))
             rows += (f'<tr><td align="right"><font color="{_MUTED}" point-size="10">input:</font></td>'
                      f'<td align="left"><font point-size="10">{ins}</font></td></tr>'
                      f'<tr><td align="right"><font color="{_MUTED}" point-size="10">output:</font></td>'
                      f'<td align="left"><font point-size="10">{outs}</font></td></tr>')
-        fill, border = _STYLE["parameter"] if _param_count(layer) else _STYLE["intermediate"]
+        fill, border = _STYLE["parameter"] if info.trainable else _STYLE["intermediate"]
         name = f"layer{i}"
         g.node(name, label=f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" '
                            f'bgcolor="{fill}" color="{border}">{rows}</table>>',
-               shape="plain", tooltip=f"layer {i}: {kind}")
+               shape="plain", tooltip=f"layer {i}: {info.type_name}")
         if prev is not None:
             g.edge(prev, name)
         prev = name

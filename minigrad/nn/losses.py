@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .. import checks
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -19,7 +20,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        F._check_reduction(type(self).__name__, reduction)
+        checks.one_of(type(self).__name__, "reduction", reduction, ("mean", "sum", "none"))
         self.reduction = reduction
 
     def forward(self, pred: Any, target: Any) -> Tensor:

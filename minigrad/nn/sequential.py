@@ -71,9 +71,12 @@ class Sequential(Model, Module):
         try:
             return self.layers[idx]
         except IndexError:
-            raise IndexError(f"Sequential index {idx} is out of range for {len(self._layers)} layers") from None
+            n = len(self._layers)
+            raise IndexError(f"Sequential: index must be in [{-n}, {n - 1}] for {n} layers; "
+                             f"Received: index={idx!r}") from None
         except TypeError:
-            raise TypeError(f"Sequential indices must be integers or slices; received {idx!r}") from None
+            raise TypeError(f"Sequential: index must be an integer or a slice; "
+                            f"Received: index={idx!r}") from None
 
     # -- shapes ---------------------------------------------------------------------------------
     def _sync_shapes(self) -> None:
