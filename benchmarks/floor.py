@@ -30,11 +30,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.append(os.path.dirname(HERE))
 
-import numpy as np  # noqa: E402
-
 import data  # noqa: E402
 import harness  # noqa: E402
 import mg_cells  # noqa: E402
+import numpy as np  # noqa: E402
 import reference  # noqa: E402
 
 
@@ -143,7 +142,7 @@ class _Ctx:
 
 def w2_mnist(dtype=np.float32):
     from minigrad.autograd import unbroadcast
-    from minigrad.nn.functional import CrossEntropy
+    from minigrad.ops import CrossEntropy
     from minigrad.ops import Add, MatMul, Sigmoid
 
     W1, b1, W2, b2 = params = [a for layer in data.copy_params(data.mnist_params(dtype)) for a in layer]

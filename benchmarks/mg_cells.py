@@ -7,9 +7,9 @@ says so.
 """
 from __future__ import annotations
 
+import data
 import numpy as np
 
-import data
 import minigrad as mg
 
 

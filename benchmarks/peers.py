@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import importlib
 
-import numpy as np
-
 import data
+import numpy as np
 from mg_cells import NotAvailable
 
 PEERS = ("torch", "mygrad", "autograd")

@@ -21,9 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.append(os.path.dirname(HERE))  # the repo root, if minigrad is not installed; PYTHONPATH wins
 
-import numpy as np  # noqa: E402
-
 import mg_cells  # noqa: E402
+import numpy as np  # noqa: E402
 import reference  # noqa: E402
 
 CELLS = {"W1": mg_cells.w1_xor, "W2": mg_cells.w2_mnist, "W3": mg_cells.w3_deep, "W4": mg_cells.w4_chain,

@@ -6,9 +6,8 @@ no gradient nobody asked for (W2 never forms d loss / d input batch).
 """
 from __future__ import annotations
 
-import numpy as np
-
 import data
+import numpy as np
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

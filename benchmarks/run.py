@@ -22,10 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.append(os.path.dirname(HERE))  # the repo root, if minigrad is not installed; PYTHONPATH wins
 
-import numpy as np  # noqa: E402
-
 import harness  # noqa: E402
 import mg_cells  # noqa: E402
+import numpy as np  # noqa: E402
 import peers  # noqa: E402
 import reference  # noqa: E402
 from mg_cells import NotAvailable  # noqa: E402

@@ -3,15 +3,16 @@
 Lecture 05 trains this data with a hand-written ``DualLayer``: a sigmoid hidden layer of 10 units,
 a sigmoid output, L2 regularisation 0.01, mini-batches. Here the same model in a few lines:
 standardised inputs, binary cross-entropy, SGD with ``weight_decay=0.01`` (the L2 penalty's
-gradient, ``0.01 * w``), batches of 32. It reaches about 0.97 validation accuracy.
+gradient, ``0.01 * w``), batches of 32. After 100 epochs the validation accuracy is 0.98 (0.9825;
+the lecture: 0.97-0.98).
 
     python examples/breast_cancer.py [--quick]      (needs scikit-learn)
 """
-import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
 import minigrad as mg
+
 from _common import QUICK, epochs, save_curve
 
 X, y = load_breast_cancer(return_X_y=True)
@@ -25,7 +26,8 @@ model = mg.nn.Sequential([
     mg.nn.Dense(10, activation="sigmoid", input_dim=30),
     mg.nn.Dense(1, activation="sigmoid"),
 ])
-model.compile(optimizer=mg.optim.SGD(lr=0.1, weight_decay=0.01), loss="binary_crossentropy", metrics=["accuracy"])
+model.compile(optimizer=mg.optim.SGD(lr=0.1, weight_decay=0.01), loss="binary_crossentropy",
+              metrics=["accuracy"])
 model.summary()
 history = model.fit(x_train, y_train, epochs=epochs(100), batch_size=32, validation_data=(x_val, y_val),
                     verbose=0, seed=42)

@@ -16,6 +16,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
 import minigrad as mg
+
 from _common import epochs, save_curve
 
 X, y_numeric = load_diabetes(return_X_y=True)
@@ -32,7 +33,8 @@ model.summary()  # 110 + 55 + 12 = 177 parameters
 
 first = model.fit(xtrain, ytrain, epochs=epochs(5, 2), verbose=2, seed=0)  # the lecture: first 5 epochs
 more = model.fit(xtrain, ytrain, epochs=epochs(1000, 3), verbose=0, seed=1)  # then 1,000 more
-print(f"... 1,000 more epochs: loss {more.history['loss'][-1]:.4f}, accuracy {more.history['accuracy'][-1]:.4f}")
+print(f"... {len(more.epoch):,} more epochs: loss {more.history['loss'][-1]:.4f}, "
+      f"accuracy {more.history['accuracy'][-1]:.4f}")
 model.fit(xtrain, ytrain, epochs=epochs(5, 2), verbose=2, seed=2)  # and 5 more
 
 print("\nxtrain[0] =", np.array2string(xtrain[0], precision=4))

@@ -13,6 +13,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import minigrad as mg
+
 from _common import QUICK, epochs, save_curve
 
 X, labels = load_digits(return_X_y=True)

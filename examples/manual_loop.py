@@ -12,6 +12,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nn import functional as F
+
 from _common import epochs
 
 x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -32,9 +33,9 @@ for epoch in range(n_epochs):
     total = 0.0
     for xb, yb in mg.data.batches(x, y, batch_size=2, rng=rng):
         loss = F.binary_cross_entropy(model(mg.tensor(xb)), mg.tensor(yb))  # forward
-        opt.zero_grad()                                                    # forget old gradients
-        loss.backward()                                                    # d loss / d every parameter
-        opt.step()                                                         # p -= lr * (momentum-smoothed) grad
+        opt.zero_grad()                                   # forget old gradients
+        loss.backward()                                   # d loss / d every parameter
+        opt.step()                                        # p -= lr * (momentum-smoothed) grad
         total += loss.item() * len(xb)
     if epoch % max(n_epochs // 5, 1) == 0 or epoch == n_epochs - 1:
         print(f"epoch {epoch + 1:4d}  loss {total / len(x):.4f}")

@@ -12,6 +12,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.viz import retain_grads
+
 from _common import QUICK, epochs, save_curve, save_graph
 
 SEED = 0  # with this seed the 2-2-1 net separates XOR; other seeds may stall in a plateau for a while
@@ -29,9 +30,9 @@ model.summary()
 
 n_epochs = epochs(2000)
 history = model.fit(x, y, epochs=n_epochs, batch_size=1, verbose=1, seed=SEED)  # a live progress bar
-for e in range(0, n_epochs, max(n_epochs // 10, 1)):
-    print(f"Epoch {e + 1}/{n_epochs} - loss: {history.history['loss'][e]:.4f}")
-print(f"Epoch {n_epochs}/{n_epochs} - loss: {history.history['loss'][-1]:.4f}")
+print("\nhistory.history['loss'], every tenth epoch and the last:")
+for e in sorted(set(range(0, n_epochs, max(n_epochs // 10, 1))) | {n_epochs - 1}):
+    print(f"  epoch {e + 1:4d}/{n_epochs}  loss {history.history['loss'][e]:.4f}")
 
 pred = model.predict(x)
 print("\n x1 x2 | target | prediction")

@@ -27,9 +27,11 @@ for xi, zi, yi, oi in zip(x.data.astype(int), z1.data, y1.data, out.data[:, 0]):
           f"{int(oi > 0.5)}")
 
 # the same weights in a Keras-style model
-model = mg.nn.Sequential([mg.nn.Dense(2, activation="sigmoid", input_dim=2), mg.nn.Dense(1, activation="sigmoid")])
+model = mg.nn.Sequential([mg.nn.Dense(2, activation="sigmoid", input_dim=2),
+                          mg.nn.Dense(1, activation="sigmoid")])
 model.load_state_dict({"0.weight": W1.data, "0.bias": b1.data, "1.weight": W2.data, "1.bias": b2.data})
-print("\nthe same network as Sequential(Dense(2), Dense(1)) -> model.predict:", model.predict(x).ravel().round(3))
+print("\nthe same network as Sequential(Dense(2), Dense(1)) -> model.predict:",
+      model.predict(x).ravel().round(3))
 
 print("\nchain rule on f = w*x + b with w = -2, x = 5, b = 3  (g = w*x, f = g + b)")
 w, xs, b = (mg.tensor(v, requires_grad=True, name=n) for v, n in ((-2.0, "w"), (5.0, "x"), (3.0, "b")))
