@@ -1,4 +1,5 @@
 """mg.save / mg.load: .npz state dicts, exact round trips, and bad files refused without running code."""
+import io
 import os
 import pickle
 import zipfile
@@ -113,7 +114,103 @@ def test_a_missing_file_raises_file_not_found(tmp_path):
 def test_save_refuses_values_that_are_not_numeric_arrays(tmp_path):
     with pytest.raises(TypeError, match="'names'"):
         mg.save({"names": np.array(["a", "b"])}, tmp_path / "x.npz")
-    with pytest.raises(TypeError, match="'nested'"):
-        mg.save({"nested": {"a": 1}}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="'nested/a'"):
+        mg.save({"nested": {"a": "text"}}, tmp_path / "x.npz")
     with pytest.raises(TypeError, match="dict"):
         mg.save([np.ones(2)], tmp_path / "x.npz")
+
+
+# ---- atomic writes ----------------------------------------------------------------------------
+
+def _fail_on_second_array(monkeypatch, error):
+    """Make mg.save's writer raise ``error`` after one array of the archive has been written."""
+    real = np.lib.format.write_array
+    calls = []
+
+    def write_array(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_array)
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_save_that_fails_midway_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch, error):
+    path = tmp_path / "model.npz"
+    good = _model(0).state_dict()
+    mg.save(good, path)
+    _fail_on_second_array(monkeypatch, error)
+    with pytest.raises(type(error)):
+        mg.save(_model(1).state_dict(), path)
+    assert os.listdir(tmp_path) == ["model.npz"]
+    monkeypatch.undo()
+    state = mg.load(path)
+    assert list(state) == list(good)
+    for k, v in good.items():
+        np.testing.assert_array_equal(state[k], v)
+
+
+def test_a_save_that_fails_on_a_new_path_leaves_nothing_behind(tmp_path, monkeypatch):
+    _fail_on_second_array(monkeypatch, OSError(5, "Input/output error"))
+    with pytest.raises(OSError):
+        mg.save(_model(0).state_dict(), tmp_path / "model.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_saving_over_a_file_keeps_its_permissions(tmp_path):
+    path = tmp_path / "model.npz"
+    mg.save({"w": np.ones(2)}, path)
+    os.chmod(path, 0o640)
+    mg.save({"w": np.zeros(2)}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    np.testing.assert_array_equal(mg.load(path)["w"], np.zeros(2))
+
+
+# ---- keys, nesting and file objects -----------------------------------------------------------
+
+def test_keys_that_differ_by_a_npy_suffix_both_round_trip(tmp_path):
+    path = tmp_path / "x.npz"
+    mg.save({"a": np.ones(2), "a.npy": np.zeros(3)}, path)
+    state = mg.load(path)
+    np.testing.assert_array_equal(state["a"], np.ones(2))
+    np.testing.assert_array_equal(state["a.npy"], np.zeros(3))
+
+
+def test_nested_dicts_are_stored_with_slashes_and_rebuilt_by_load(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    mg.save({"model": {"0.weight": np.eye(2)}, "optimizer": {"lr": 0.1, "state.0.m": np.ones(2)},
+             "empty": {}, "epoch": 3}, path)
+    with np.load(path, allow_pickle=False) as f:  # plain NumPy sees one level with slashed names
+        assert {"model/0.weight", "optimizer/lr", "optimizer/state.0.m", "epoch"} <= set(f.files)
+    state = mg.load(path)
+    assert list(state) == ["model", "optimizer", "empty", "epoch"]
+    np.testing.assert_array_equal(state["model"]["0.weight"], np.eye(2))
+    assert state["optimizer"]["lr"] == 0.1 and state["empty"] == {} and state["epoch"] == 3
+
+
+def test_a_key_holding_the_nesting_separator_is_refused(tmp_path):
+    with pytest.raises(TypeError, match=r"key='a/b'"):
+        mg.save({"a/b": np.ones(1)}, tmp_path / "x.npz")
+
+
+def test_save_and_load_accept_binary_file_objects(tmp_path):
+    buf = io.BytesIO()
+    mg.save({"w": np.arange(3.0)}, buf)
+    buf.seek(0)
+    np.testing.assert_array_equal(mg.load(buf)["w"], np.arange(3.0))
+
+
+@pytest.mark.parametrize("bad", [3, None, 2.5, ["model.npz"]])
+def test_load_and_save_accept_only_paths_and_file_objects(bad, tmp_path):
+    (tmp_path / "keep.npz").write_bytes(b"")
+    fd = os.open(tmp_path / "keep.npz", os.O_RDONLY)
+    try:
+        with pytest.raises(TypeError, match=r"load: path must be a file path .*Received: path="):
+            mg.load(fd if bad == 3 else bad)
+        os.fstat(fd)  # still open: load never treated the integer as a file descriptor
+    finally:
+        os.close(fd)
+    with pytest.raises(TypeError, match=r"save: path must be a file path"):
+        mg.save({"w": np.ones(1)}, bad)
