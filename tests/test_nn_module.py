@@ -179,6 +179,70 @@ def test_load_state_dict_builds_lazy_layers_from_the_saved_shapes():
     np.testing.assert_allclose(fresh.eval()(x).data, trained.eval()(x).data, rtol=1e-6)
 
 
+def _lazy_mlp():
+    return nn.Sequential(nn.Dense(3, activation="relu"), nn.BatchNorm(), nn.Dense(1))
+
+
+@pytest.mark.parametrize("break_state", [
+    lambda s: s.pop("2.bias"),                               # a missing key
+    lambda s: s.update({"2.weight": np.zeros((3, 2))}),      # builds 2 units, which the bias does not fit
+    lambda s: s.update({"1.weight": np.ones(4, np.float32),  # each layer builds, the shapes do not chain
+                        "1.bias": np.ones(4, np.float32)}),
+])
+def test_a_failed_load_into_a_lazy_model_leaves_it_unbuilt_and_the_generator_untouched(break_state):
+    state = _mlp(0).state_dict()
+    break_state(state)
+    mg.manual_seed(5)
+    fresh = _lazy_mlp()
+    with pytest.raises(nn.StateDictError):
+        fresh.load_state_dict(state)
+    assert not any(layer.built for layer in fresh) and fresh[1].named_buffers() == []
+    with pytest.raises(RuntimeError, match="not been built"):
+        fresh.parameters()
+    drawn = fresh(mg.ones((4, 2))).data  # builds now, from the same random numbers as without the load
+    mg.manual_seed(5)
+    untouched = _lazy_mlp()
+    np.testing.assert_array_equal(drawn, untouched(mg.ones((4, 2))).data)
+
+
+def test_loading_shapes_that_do_not_chain_names_the_layers():
+    state = {"0.weight": np.ones((2, 3), np.float32), "0.bias": np.ones(3, np.float32),
+             "1.weight": np.ones((5, 1), np.float32), "1.bias": np.ones(1, np.float32)}
+    lazy = nn.Sequential(nn.Dense(3), nn.Dense(1))
+    with pytest.raises(nn.StateDictError, match=r"do not chain.*input_dim=5.*\(None, 3\)"):
+        lazy.load_state_dict(state)
+    assert not lazy[0].built and not lazy[1].built
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter.data keeps its shape
+
+
+def test_assigning_data_of_another_shape_to_a_parameter_names_it_and_both_shapes():
+    p = nn.Parameter(np.zeros((2, 3)), name="kernel")
+    with pytest.raises(ValueError, match=r"Parameter 'kernel'.*shape \(2, 3\).*Received: data of shape \(5,\)"):
+        p.data = np.zeros(5)
+    assert p.shape == (2, 3)
+    model = nn.Sequential(nn.Dense(2, input_dim=3))
+    with pytest.raises(ValueError, match=r"Parameter of shape \(3, 2\).*Received: data of shape \(2, 3\)"):
+        model[0].weight.data = np.zeros((2, 3))
+    opt = mg.optim.SGD(model, lr=0.1)
+    model(mg.ones((4, 3))).sum().backward()
+    opt.step()  # the parameter kept its shape, so the step works
+
+
+def test_assigning_data_of_the_same_shape_to_a_parameter_works_and_bumps_its_version():
+    p = nn.Parameter(np.zeros((2, 3)))
+    version = p._version
+    p.data = np.ones((2, 3))
+    assert p._version > version and np.all(p.data == 1.0)
+    p.data = [[2.0, 2.0, 2.0]] * 2  # lists of the same shape are fine too
+    assert p.shape == (2, 3) and isinstance(p.data, np.ndarray)
+    t = mg.tensor(np.zeros((2, 3)))
+    t.data = np.zeros(5)  # a plain Tensor may change shape
+    assert t.shape == (5,)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sequential
 
@@ -207,8 +271,8 @@ def test_sequential_add_builds_the_new_layer_from_the_previous_output_shape():
 def test_shape_propagation_fills_input_and_output_shapes_of_every_layer():
     model = nn.Sequential(nn.Dense(8, input_dim=3), nn.ReLU(), nn.Dropout(0.2), nn.BatchNorm(), nn.Dense(2),
                           nn.Softmax())
-    assert [l.input_shape for l in model] == [(None, 3), (None, 8), (None, 8), (None, 8), (None, 8), (None, 2)]
-    assert [l.output_shape for l in model] == [(None, 8)] * 4 + [(None, 2)] * 2
+    assert [layer.input_shape for layer in model] == [(None, 3)] + [(None, 8)] * 4 + [(None, 2)]
+    assert [layer.output_shape for layer in model] == [(None, 8)] * 4 + [(None, 2)] * 2
     assert model[3].num_features == 8
 
 
