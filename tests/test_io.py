@@ -137,7 +137,7 @@ def _fail_on_second_array(monkeypatch, error):
 
 
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
-def test_a_save_that_fails_midway_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch, error):
+def test_a_save_failing_midway_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch, error):
     path = tmp_path / "model.npz"
     good = _model(0).state_dict()
     mg.save(good, path)

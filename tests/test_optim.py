@@ -236,11 +236,11 @@ def test_params_can_be_a_generator():
 
 @pytest.mark.parametrize("bad, error, words", [
     (0.3, TypeError, "lr=0.3"),                      # Keras habit: SGD(0.3)
-    (mg.tensor(np.ones(2), requires_grad=True), TypeError, r"single Tensor .*\[t\]"),
-    ([np.ones(2)], TypeError, r"params\[0\] is a ndarray"),
-    ([mg.tensor(np.ones(2, dtype=np.int64), dtype=np.int64)], TypeError, "dtype int64"),
-    ([], ValueError, "empty parameter list"),
-    (object(), TypeError, "received object"),
+    (mg.tensor(np.ones(2), requires_grad=True), TypeError, r"\[t\]\); Received: a single Tensor of shape"),
+    ([np.ones(2)], TypeError, r"params\[0\] must be a Tensor; Received: a ndarray"),
+    ([mg.tensor(np.ones(2, dtype=np.int64), dtype=np.int64)], TypeError, "Received: dtype int64"),
+    ([], ValueError, r"at least one tensor.*Received: params=\[\]"),
+    (object(), TypeError, "Received: params=<object"),
 ])
 def test_bad_params_raise_errors_that_say_what_was_given(bad, error, words):
     with pytest.raises(error, match=words):
@@ -266,7 +266,7 @@ def test_zero_grad_sets_every_gradient_to_none():
 def test_learning_rate_is_accepted_as_keras_alias_for_lr(cls):
     assert cls(learning_rate=0.3).lr == 0.3
     assert cls(lr=0.3).lr == 0.3
-    with pytest.raises(TypeError, match=r"both lr=0\.2 and learning_rate=0\.3"):
+    with pytest.raises(TypeError, match=r"not both; Received: lr=0\.2, learning_rate=0\.3"):
         cls(lr=0.2, learning_rate=0.3)
 
 
@@ -287,18 +287,18 @@ def test_lr_is_mutable_and_the_next_step_uses_it():
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: SGD(lr=-0.1), r"lr must be >= 0; received lr=-0\.1"),
-    (lambda: SGD(lr=float("nan")), r"received lr=nan"),
+    (lambda: SGD(lr=-0.1), r"lr must be a number >= 0; Received: lr=-0\.1"),
+    (lambda: SGD(lr=float("nan")), r"Received: lr=nan"),
     (lambda: SGD(momentum=-0.5), r"momentum=-0\.5"),
-    (lambda: SGD(nesterov=True), r"nesterov=True needs a momentum > 0"),
+    (lambda: SGD(nesterov=True), r"momentum must be > 0 when nesterov=True; Received: momentum=0\.0"),
     (lambda: SGD(weight_decay=-1e-4), r"weight_decay=-0\.0001"),
-    (lambda: Momentum(beta=1.0), r"beta must be in \[0, 1\); received beta=1\.0"),
+    (lambda: Momentum(beta=1.0), r"beta must be a number in \[0, 1\); Received: beta=1\.0"),
     (lambda: Momentum(beta=-0.1), r"beta=-0\.1"),
     (lambda: Adagrad(eps=-1e-10), r"eps=-1e-10"),
     (lambda: Adagrad(initial_accumulator_value=-1.0), r"initial_accumulator_value=-1\.0"),
     (lambda: RMSProp(rho=1.5), r"rho=1\.5"),
     (lambda: RMSProp(eps=-1.0), r"eps=-1\.0"),
-    (lambda: Adam(betas=(0.9, 1.0)), r"betas\[1\] must be in \[0, 1\); received betas\[1\]=1\.0"),
+    (lambda: Adam(betas=(0.9, 1.0)), r"betas\[1\] must be a number in \[0, 1\); Received: betas\[1\]=1\.0"),
     (lambda: Adam(betas=(-0.1, 0.999)), r"betas\[0\]"),
     (lambda: Adam(betas=0.9), r"betas must be a pair"),
     (lambda: Adam(eps=-1e-8), r"eps=-1e-08"),
@@ -376,7 +376,7 @@ def test_a_gradient_of_the_wrong_shape_raises_naming_both_shapes():
     p = mg.tensor(np.ones((2, 3)), requires_grad=True)
     opt = SGD([p])
     p.grad = np.ones(3)
-    with pytest.raises(ValueError, match=r"shape \(2, 3\) but its grad has shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"shape \(2, 3\); Received: grad of shape \(3,\)"):
         opt.step()
 
 
@@ -448,8 +448,11 @@ def test_load_state_dict_rejects_a_state_array_of_the_wrong_shape_and_changes_no
 
 def test_load_state_dict_rejects_another_optimizer_class_or_parameter_count():
     p = mg.tensor(P0.copy(), requires_grad=True)
-    with pytest.raises(ValueError, match="saved from a SGD optimizer"):
+    with pytest.raises(ValueError, match=r"missing hyperparameter\(s\) betas, eps; unexpected key\(s\) "
+                                         r"'momentum', 'nesterov' \(is it the state of another optimizer"):
         Adam([p]).load_state_dict(SGD([p]).state_dict())
+    with pytest.raises(ValueError, match="saved from a SGD optimizer"):  # the dicts of older versions
+        Adam([p]).load_state_dict({**Adam([p]).state_dict(), "optimizer": "SGD"})
     two = SGD([p, mg.tensor(np.ones(2), requires_grad=True)]).state_dict()
     with pytest.raises(ValueError, match="for 2 parameters; this optimizer has 1"):
         SGD([p]).load_state_dict(two)
@@ -517,14 +520,15 @@ def test_get_passes_an_optimizer_instance_through():
     assert mg.optim.get(opt) is opt
 
 
-@pytest.mark.parametrize("bad", ["adamw", "", None, 3, SGD])
-def test_get_rejects_anything_else_listing_the_accepted_names(bad):
-    with pytest.raises(ValueError, match="'sgd', 'momentum', 'adagrad', 'rmsprop', 'adam'"):
+@pytest.mark.parametrize("bad, error", [("adamw", ValueError), ("", ValueError), (None, TypeError),
+                                        (3, TypeError), (SGD, TypeError)])
+def test_get_rejects_anything_else_listing_the_accepted_names(bad, error):
+    with pytest.raises(error, match=r"'sgd', 'momentum', 'adagrad', 'rmsprop', 'adam'.*Received: optimizer="):
         mg.optim.get(bad)
 
 
 def test_get_on_an_optimizer_class_suggests_an_instance():
-    with pytest.raises(ValueError, match=r"Adam\(\), not the class"):
+    with pytest.raises(TypeError, match=r"Adam\(\), not the class"):
         mg.optim.get(Adam)
 
 
@@ -599,7 +603,7 @@ def test_scheduler_load_state_dict_rejects_keys_of_another_schedule():
     (lambda: StepLR(SGD(), step_size=2.5), TypeError, "step_size=2.5"),
     (lambda: StepLR(SGD(), step_size=2, gamma=-0.1), ValueError, r"gamma=-0\.1"),
     (lambda: MultiStepLR(SGD(), milestones=[3, -1]), ValueError, "milestone=-1"),
-    (lambda: ExponentialLR("sgd", gamma=0.9), TypeError, "received str"),
+    (lambda: ExponentialLR("sgd", gamma=0.9), TypeError, "Received: optimizer='sgd'"),
 ])
 def test_bad_scheduler_arguments_raise_naming_the_value(make, error, words):
     with pytest.raises(error, match=words):

@@ -12,11 +12,11 @@ lasts only until the next ``.step()``.
 """
 from __future__ import annotations
 
-import operator
 from bisect import bisect_right
 from typing import Any, Iterable
 
-from .optimizers import Optimizer, _check_range
+from .. import checks
+from .optimizers import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR"]
 
@@ -26,8 +26,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an mg.optim optimizer; received "
-                            f"{type(optimizer).__name__}")
+            checks.fail(type(self).__name__, "optimizer", optimizer, "an mg.optim optimizer", TypeError)
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.last_epoch = 0
@@ -56,7 +55,7 @@ class LRScheduler:
         missing = sorted(set(mine) - set(state_dict))
         if unknown or missing:
             raise ValueError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
-                             f"unexpected keys {unknown}")
+                             f"unexpected keys {unknown} (is it the state of another schedule?)")
         for k, v in state_dict.items():
             current = mine[k]
             if isinstance(current, list):
@@ -71,25 +70,12 @@ class LRScheduler:
         return f"{type(self).__name__}(epoch={self.last_epoch}, lr={self.get_last_lr()[0]:g})"
 
 
-def _check_epochs(owner: str, name: str, value: Any, low: int) -> int:
-    """``value`` as an int >= ``low`` (a count of epochs), or an error naming it."""
-    try:
-        v = operator.index(value)
-    except TypeError:
-        v = None
-    if v is None or isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be an integer; received {name}={value!r}")
-    if v < low:
-        raise ValueError(f"{owner}: {name} must be >= {low}; received {name}={value!r}")
-    return v
-
-
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): multiply by gamma every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        self.step_size = _check_epochs("StepLR", "step_size", step_size, 1)
-        self.gamma = _check_range("StepLR", "gamma", gamma, 0.0)
+        self.step_size = checks.integer("StepLR", "step_size", step_size, low=1)
+        self.gamma = checks.number("StepLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -105,10 +91,9 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1):
         if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
-            raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers; received "
-                            f"milestones={milestones!r}")
-        self.milestones = sorted(_check_epochs("MultiStepLR", "milestone", m, 0) for m in milestones)
-        self.gamma = _check_range("MultiStepLR", "gamma", gamma, 0.0)
+            checks.fail("MultiStepLR", "milestones", milestones, "a list of epoch numbers", TypeError)
+        self.milestones = sorted(checks.integer("MultiStepLR", "milestone", m, low=0) for m in milestones)
+        self.gamma = checks.number("MultiStepLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -119,7 +104,7 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch: multiply by gamma every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float):
-        self.gamma = _check_range("ExponentialLR", "gamma", gamma, 0.0)
+        self.gamma = checks.number("ExponentialLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:

@@ -61,8 +61,9 @@ class Optimizer:
                  learning_rate: float | None = None):
         if learning_rate is not None:
             if not isinstance(lr, _Default):
-                raise TypeError(f"{type(self).__name__}: give lr= or learning_rate= (Keras's name for the same "
-                                f"setting), not both; Received: lr={lr!r}, learning_rate={learning_rate!r}")
+                raise TypeError(f"{type(self).__name__}: give lr= or learning_rate= (Keras's name for the "
+                                f"same setting), not both; "
+                                f"Received: lr={lr!r}, learning_rate={learning_rate!r}")
             lr = learning_rate
         self.lr = lr
         self.weight_decay = _number(type(self).__name__, "weight_decay", weight_decay)
@@ -90,8 +91,8 @@ class Optimizer:
         name = type(self).__name__
         what = "an iterable of Tensors or a Module"
         if isinstance(params, Tensor):
-            raise TypeError(f"{name}: params must be {what} (wrap a single tensor in a list, [t]); Received: a "
-                            f"single Tensor of shape {params.shape}")
+            raise TypeError(f"{name}: params must be {what} (wrap a single tensor in a list, [t]); "
+                            f"Received: a single Tensor of shape {params.shape}")
         if isinstance(params, (int, float)):
             checks.fail(name, "params", params, f"{what}; for the learning rate write lr={params!r} "
                         f"(or learning_rate={params!r})", TypeError)
@@ -106,11 +107,11 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: params[{i}] must be a Tensor; Received: a {type(p).__name__}")
             if p.dtype.kind != "f":
-                raise TypeError(f"{name}: params[{i}] must be a floating tensor (only those can be optimized); "
-                                f"Received: dtype {p.dtype}")
+                raise TypeError(f"{name}: params[{i}] must be a floating tensor (only those can be "
+                                f"optimized); Received: dtype {p.dtype}")
             if id(p) in seen:
-                raise ValueError(f"{name}: the same tensor appears twice in params, at positions {seen[id(p)]} "
-                                 f"and {i}; it would be updated twice per step")
+                raise ValueError(f"{name}: the same tensor appears twice in params, at positions "
+                                 f"{seen[id(p)]} and {i}; it would be updated twice per step")
             seen[id(p)] = i
         if not plist:
             checks.fail(name, "params", plist, f"{what} holding at least one tensor (nothing to optimize)")
@@ -120,9 +121,10 @@ class Optimizer:
 
     def _bound_params(self, what: str) -> list[Tensor]:
         if self.params is None:
-            raise RuntimeError(f"{type(self).__name__}.{what}: this optimizer has no parameters yet. Pass them "
-                               f"when creating it, {type(self).__name__}(model.parameters(), ...), or attach "
-                               f"them with .bind(model) (model.compile(optimizer=...) does this).")
+            name = type(self).__name__
+            raise RuntimeError(f"{name}.{what}: this optimizer has no parameters yet. Pass them when "
+                               f"creating it, {name}(model.parameters(), ...), or attach them with "
+                               f".bind(model) (model.compile(optimizer=...) does this).")
         return self.params
 
     # -- the step ----------------------------------------------------------------------------------
@@ -157,8 +159,8 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}.step(): params[{i}].grad must be a numeric array; "
                             f"Received: {type(g).__name__} {g!r:.60}") from None
         if arr.shape != data.shape:
-            raise ValueError(f"{type(self).__name__}.step(): params[{i}].grad must have the parameter's shape "
-                             f"{data.shape}; Received: grad of shape {arr.shape}")
+            raise ValueError(f"{type(self).__name__}.step(): params[{i}].grad must have the parameter's "
+                             f"shape {data.shape}; Received: grad of shape {arr.shape}")
         return arr
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
@@ -191,8 +193,8 @@ class Optimizer:
         """
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
-            checks.fail(name, "state_dict", state_dict, "the dict made by state_dict() (or mg.load of its file)",
-                        TypeError)
+            checks.fail(name, "state_dict", state_dict, "the dict made by state_dict() (or mg.load of its "
+                        "file)", TypeError)
         sd = dict(state_dict)
         saved_type = sd.pop("optimizer", None)  # written by older versions; not an array, so no longer saved
         if saved_type is not None and str(saved_type) != type(self).__name__:
@@ -226,7 +228,8 @@ class Optimizer:
         """The per-parameter state from the ``state.<i>.<name>`` entries of ``sd``, checked and copied."""
         params = self._bound_params("load_state_dict()")
         if num_params is not None and _as_int(num_params) != len(params):
-            raise ValueError(f"{name}: the state is for {num_params} parameters; this optimizer has {len(params)}")
+            raise ValueError(f"{name}: the state is for {num_params} parameters; this optimizer has "
+                             f"{len(params)}")
         new_state: list[dict[str, Any]] = [{} for _ in params]
         problems = []
         for key, value in sd.items():
@@ -422,8 +425,9 @@ class Adam(Optimizer):
     hyperparameters = ("lr", "betas", "eps", "weight_decay")
     state_names = ("m", "v")
 
-    def __init__(self, params: Any = None, lr: float = _Default(0.001), betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, *, learning_rate: float | None = None):
+    def __init__(self, params: Any = None, lr: float = _Default(0.001),
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0, *,
+                 learning_rate: float | None = None):
         super().__init__(params, lr, weight_decay, learning_rate=learning_rate)
         self.betas = betas
         self.eps = eps
@@ -474,6 +478,6 @@ def get(identifier: Any) -> Optimizer:
         cls, lr = _KERAS_NAMES[identifier.lower()]
         return cls(lr=lr)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        checks.fail("optim.get", "optimizer", identifier, f"an optimizer object, {identifier.__name__}(), not the "
-                    f"class, or a name ({names})", TypeError)
+        checks.fail("optim.get", "optimizer", identifier, f"an optimizer object, {identifier.__name__}(), "
+                    f"not the class, or a name ({names})", TypeError)
     checks.fail("optim.get", "optimizer", identifier, f"an Optimizer object or a name ({names})", TypeError)
