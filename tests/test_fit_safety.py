@@ -142,7 +142,8 @@ def test_batchnorm_with_the_last_batch_of_one_sees_every_sample_once_an_epoch():
     assert seen == [3, 4]
 
 
-@pytest.mark.parametrize("n, batch_size, match", [(8, 1, "Received: batch_size=1"), (1, 4, "at least 2 training")])
+@pytest.mark.parametrize("n, batch_size, match", [(8, 1, "Received: batch_size=1"),
+                                                  (1, 4, "at least 2 training")])
 def test_batchnorm_that_would_see_only_single_samples_is_refused_before_training(n, batch_size, match):
     model = batchnorm_model()
     before = snapshot(model)

@@ -162,7 +162,7 @@ class Progress:
         """'Epoch 3/10 [=====>    ] 3/4 - loss: 0.2500 - …', wrapped to the terminal's width."""
         width = self._width()
         metrics = format_logs(logs)
-        rest = len(head) + 3 + len(count) + sum(3 + len(m) for m in metrics)
+        rest = len(head) + 3 + (1 + len(count) if count else 0) + sum(3 + len(m) for m in metrics)
         size = min(30, max(10, width - rest))
         filled = int(fraction * size)
         bar = "=" * filled + (">" if filled < size else "") + "." * (size - filled - 1)
