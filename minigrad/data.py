@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from . import checks
 from .random import default_rng
 from .tensor import Tensor, get_default_dtype
 
@@ -19,7 +20,7 @@ __all__ = ["one_hot", "batches", "load_idx"]
 
 
 def _as_array(a: Any) -> np.ndarray:
-    return a._data if isinstance(a, Tensor) else np.asarray(a)
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
 def one_hot(labels: Any, num_classes: int | None = None) -> np.ndarray:
@@ -27,26 +28,28 @@ def one_hot(labels: Any, num_classes: int | None = None) -> np.ndarray:
 
     ``one_hot([2, 0], 3) == [[0, 0, 1], [1, 0, 0]]``. The result has the default float dtype
     (float32). ``num_classes`` defaults to ``max(labels) + 1``. Float arrays holding whole numbers
-    (``2.0``) are accepted; anything else, negative labels and labels ``>= num_classes`` raise
-    ``ValueError``.
+    (``2.0``) are accepted; other dtypes raise ``TypeError``, and fractions, negative labels and
+    labels ``>= num_classes`` raise ``ValueError``.
     """
     lab = _as_array(labels)
+    num_classes = checks.integer("one_hot", "num_classes", num_classes, low=0, allow_none=True)
     if lab.dtype.kind == "f":
         if not np.all(np.isfinite(lab)) or np.any(lab != np.round(lab)):
-            raise ValueError(f"one_hot: labels must be whole numbers; received {lab.ravel()[:8].tolist()}")
+            checks.fail("one_hot", "labels", lab.ravel()[:8].tolist(), "whole numbers (class indices)")
         lab = lab.astype(np.int64)
     elif lab.dtype.kind not in "iub":
-        raise ValueError(f"one_hot: labels must be integers; received an array of dtype {lab.dtype}")
+        raise TypeError(f"one_hot: labels must be integer class indices; Received: an array of dtype "
+                        f"{lab.dtype}")
     lab = lab.astype(np.int64, copy=False)
     if lab.size and lab.min() < 0:
-        raise ValueError(f"one_hot: labels must be non-negative; received {int(lab.min())}")
+        raise ValueError(f"one_hot: labels must be non-negative class indices; Received: label "
+                         f"{int(lab.min())}")
     top = int(lab.max()) + 1 if lab.size else 0
     if num_classes is None:
         num_classes = top
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
-        raise ValueError(f"one_hot: num_classes must be a non-negative integer; received {num_classes!r}")
     elif top > num_classes:
-        raise ValueError(f"one_hot: label {top - 1} does not fit num_classes={num_classes}")
+        checks.fail("one_hot", "num_classes", num_classes, f"more than every label (label {top - 1} is "
+                    f"there)")
     out = np.zeros(lab.shape + (int(num_classes),), dtype=get_default_dtype())
     np.put_along_axis(out, lab[..., None], 1, axis=-1)
     return out
@@ -61,15 +64,15 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool = True,
     ``mg.manual_seed`` seeds), a fresh order on every call; without shuffling the batches are views
     of the inputs. Batches are NumPy arrays (Tensor inputs give Tensor batches that need no grad).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive integer; received batch_size={batch_size!r}")
+    batch_size = checks.integer("batches", "batch_size", batch_size, low=1)
+    shuffle = checks.boolean("batches", "shuffle", shuffle)
     xa = _as_array(x)
     ya = None if y is None else _as_array(y)
     if xa.ndim == 0:
-        raise ValueError("batches: x must have a batch dimension; received a 0-d array")
+        raise ValueError("batches: x must have a batch dimension; Received: a 0-d array")
     n = len(xa)
     if ya is not None and (ya.ndim == 0 or len(ya) != n):
-        raise ValueError(f"batches: x and y must have the same number of rows; received x of shape "
+        raise ValueError(f"batches: x and y must have the same number of rows; Received: x of shape "
                          f"{xa.shape} and y of shape {ya.shape}")
     if shuffle:
         order = (rng if rng is not None else default_rng()).permutation(n)
@@ -77,7 +80,7 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool = True,
         ya = None if ya is None else ya[order]
     wrap_x = Tensor if isinstance(x, Tensor) else (lambda a: a)
     wrap_y = Tensor if isinstance(y, Tensor) else (lambda a: a)
-    for start in range(0, n, int(batch_size)):
+    for start in range(0, n, batch_size):
         xb = wrap_x(xa[start:start + batch_size])
         if ya is None:
             yield xb
@@ -99,7 +102,9 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     code), data shorter or longer than the header announces, or a broken gzip stream raise
     ``ValueError`` naming the file and what was wrong.
     """
-    name = os.fspath(path)
+    if not isinstance(path, (str, os.PathLike)):  # an int would be read as a file descriptor, and closed
+        checks.fail("load_idx", "path", path, "a file path (str or os.PathLike)", TypeError)
+    name = os.fsdecode(os.fspath(path))
     with open(name, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
@@ -108,7 +113,8 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
         except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"load_idx: {name!r} is not a readable gzip file ({exc})") from None
     if len(raw) < 4:
-        raise ValueError(f"load_idx: {name!r} is too short for an IDX header ({len(raw)} bytes; need at least 4)")
+        raise ValueError(f"load_idx: {name!r} is too short for an IDX header ({len(raw)} bytes; need at "
+                         f"least 4)")
     if raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"load_idx: {name!r} is not an IDX file: its first two bytes are "
                          f"{raw[0]:#04x} {raw[1]:#04x}, expected 0x00 0x00")

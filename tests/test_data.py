@@ -1,5 +1,6 @@
 """mg.data: one_hot, the mini-batch generator and the IDX reader (on files the tests write)."""
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -36,11 +37,16 @@ def test_one_hot_accepts_whole_floats_and_tensors():
     np.testing.assert_array_equal(one_hot(mg.tensor([1.0, 0.0]), 2), [[0, 1], [1, 0]])
 
 
-@pytest.mark.parametrize("labels, n, match", [
-    ([0, 3], 3, "num_classes=3"), ([-1, 0], None, "non-negative"), ([0.5], None, "whole numbers"),
+@pytest.mark.parametrize("labels, n, error, match", [
+    ([0, 3], 3, ValueError, r"label 3 is there\); Received: num_classes=3"),
+    ([-1, 0], None, ValueError, "non-negative class indices; Received: label -1"),
+    ([0.5], None, ValueError, r"whole numbers \(class indices\); Received: labels=\[0\.5\]"),
+    (["a"], None, TypeError, "Received: an array of dtype <U1"),
+    ([0, 1], 2.5, TypeError, "Received: num_classes=2.5"),
+    ([0, 1], -1, ValueError, "Received: num_classes=-1"),
 ])
-def test_one_hot_rejects_bad_labels(labels, n, match):
-    with pytest.raises(ValueError, match=match):
+def test_one_hot_rejects_bad_labels(labels, n, error, match):
+    with pytest.raises(error, match=match):
         one_hot(labels, n)
 
 
@@ -90,13 +96,13 @@ def test_batches_of_tensors_are_tensors():
     np.testing.assert_array_equal(xb.data, [[1.0], [2.0]])
 
 
-@pytest.mark.parametrize("x, y, bs, match", [
-    (np.zeros((3, 2)), np.zeros(4), 2, r"same number of rows.*\(3, 2\).*\(4,\)"),
-    (np.zeros((3, 2)), None, 0, "batch_size=0"),
-    (np.zeros((3, 2)), None, 1.5, "batch_size=1.5"),
+@pytest.mark.parametrize("x, y, bs, error, match", [
+    (np.zeros((3, 2)), np.zeros(4), 2, ValueError, r"same number of rows.*\(3, 2\).*\(4,\)"),
+    (np.zeros((3, 2)), None, 0, ValueError, "batch_size must be an integer >= 1; Received: batch_size=0"),
+    (np.zeros((3, 2)), None, 1.5, TypeError, "Received: batch_size=1.5"),
 ])
-def test_batches_rejects_bad_arguments(x, y, bs, match):
-    with pytest.raises(ValueError, match=match):
+def test_batches_rejects_bad_arguments(x, y, bs, error, match):
+    with pytest.raises(error, match=match):
         next(batches(x, y, bs))
 
 
@@ -143,3 +149,13 @@ def test_load_idx_rejects_malformed_files_with_clear_errors(tmp_path, blob, matc
     path.write_bytes(blob)
     with pytest.raises(ValueError, match=match):
         load_idx(path)
+
+
+def test_load_idx_takes_paths_only_and_never_treats_an_int_as_a_file_descriptor(tmp_path):
+    fd = os.open(tmp_path / "keep.bin", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(TypeError, match="load_idx: path must be a file path.*Received: path="):
+            load_idx(fd)
+        os.fstat(fd)  # still open
+    finally:
+        os.close(fd)
