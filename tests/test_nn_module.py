@@ -254,7 +254,7 @@ def test_sequential_accepts_layers_as_arguments_or_a_list_and_supports_len_index
         assert model[0] is layers[0] and model[-1] is layers[2]
         tail = model[1:]
         assert isinstance(tail, nn.Sequential) and list(tail) == layers[1:]
-        with pytest.raises(IndexError, match="out of range"):
+        with pytest.raises(IndexError, match=r"index must be in \[-3, 2\] for 3 layers; Received: index=3"):
             model[3]
 
 
