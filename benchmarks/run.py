@@ -3,7 +3,7 @@
     python benchmarks/run.py                 # full run (21 rounds), minigrad vs NumPy
     python benchmarks/run.py --quick         # 5 short rounds
     python benchmarks/run.py --only W1,W4    # some workloads (W1 W2 W3 W4 W5 MEM)
-    /work/bench-venv/bin/python benchmarks/run.py --peers   # add PyTorch / MyGrad / autograd columns
+    ../bench-venv/bin/python benchmarks/run.py --peers   # add PyTorch / MyGrad / autograd columns
 
 Prints one markdown table on stdout. See benchmarks/README.md for the method and the workloads.
 """
