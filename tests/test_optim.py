@@ -119,7 +119,7 @@ def test_each_step_matches_the_numpy_formula_in_float64(cls, ref, kwargs):
 def test_each_step_matches_the_numpy_formula_with_the_default_hyperparameters(cls, ref):
     p = mg.tensor(P0.copy(), requires_grad=True)
     opt = cls([p])
-    expected = ref(P0, GRADS)  # the reference's defaults are SPEC §8's, written out independently
+    expected = ref(P0, GRADS)  # the reference's defaults are the documented ones, written out independently
     for k, _ in enumerate(run_steps(opt, p, GRADS)):
         np.testing.assert_allclose(p.data, expected[k], rtol=0, atol=1e-12, err_msg=f"after step {k + 1}")
 
