@@ -142,8 +142,7 @@ class _Ctx:
 
 def w2_mnist(dtype=np.float32):
     from minigrad.autograd import unbroadcast
-    from minigrad.ops import CrossEntropy
-    from minigrad.ops import Add, MatMul, Sigmoid
+    from minigrad.ops import Add, CrossEntropy, MatMul, Sigmoid
 
     W1, b1, W2, b2 = params = [a for layer in data.copy_params(data.mnist_params(dtype)) for a in layer]
     X, labels, _ = data.mnist_batch(dtype)
@@ -176,13 +175,15 @@ def w2_mnist(dtype=np.float32):
 
 def main() -> None:
     print("| workload | floor ÷ NumPy | minigrad ÷ NumPy | minigrad ÷ floor |\n|---|---|---|---|")
-    for name, dtype, rounds in (("w1_xor", np.float32, 7), ("w4_chain", np.float32, 7), ("w2_mnist", np.float32, 21),
-                                ("w2_mnist", np.float64, 21)):
+    for name, dtype, rounds in (("w1_xor", np.float32, 7), ("w4_chain", np.float32, 7),
+                                ("w2_mnist", np.float32, 21), ("w2_mnist", np.float64, 21)):
         ref = functools.partial(getattr(reference, name), dtype)
         floor = harness.compare(functools.partial(globals()[name], dtype), ref, rounds=rounds, target=0.1)
-        mine = harness.compare(functools.partial(getattr(mg_cells, name), dtype), ref, rounds=rounds, target=0.1)
-        print(f"| {name}{'' if name != 'w2_mnist' else ' ' + np.dtype(dtype).name} | {harness.fmt_ratio(floor)} | "
-              f"{harness.fmt_ratio(mine)} | {mine.median / floor.median:.2f}× |")
+        mine = harness.compare(functools.partial(getattr(mg_cells, name), dtype), ref, rounds=rounds,
+                               target=0.1)
+        label = name if name != "w2_mnist" else f"{name} {np.dtype(dtype).name}"
+        print(f"| {label} | {harness.fmt_ratio(floor)} | {harness.fmt_ratio(mine)} | "
+              f"{mine.median / floor.median:.2f}× |")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ def compare(build_cell: Callable[[], Step], build_ref: Callable[[], Step], *, ro
     n = 0
     for r in range(rounds):
         # held through the round, so what is built next lands elsewhere in memory
-        spacer = [bytearray(spacers.randrange(1, 1 << 20))] + [bytearray(spacers.randrange(1, 4096)) for _ in range(3)]
+        spacer = [bytearray(spacers.randrange(1, 1 << 20))]
+        spacer += [bytearray(spacers.randrange(1, 4096)) for _ in range(3)]
         if r % 2:  # which is built first alternates too: the second one's arrays are placed after the first's
             cell, ref = build_cell(), build_ref()
         else:
@@ -108,7 +109,7 @@ def compare(build_cell: Callable[[], Step], build_ref: Callable[[], Step], *, ro
         res.ratios.append(cell_total / ref_total)
         res.cell_times.append(cell_total / n)
         res.ref_times.append(ref_total / n)
-        del spacer, ref, cell
+        spacer = ref = cell = None  # the round's arrays go before the next round is built
     return res
 
 

@@ -343,7 +343,8 @@ def autograd_w4(dtype=np.float32):
 
 
 CELLS = {
-    ("W1", "torch"): torch_w1, ("W2", "torch"): torch_w2, ("W3", "torch"): torch_w3, ("W4", "torch"): torch_w4,
+    ("W1", "torch"): torch_w1, ("W2", "torch"): torch_w2, ("W3", "torch"): torch_w3,
+    ("W4", "torch"): torch_w4,
     ("W1", "mygrad"): mygrad_w1, ("W2", "mygrad"): mygrad_w2, ("W3", "mygrad"): mygrad_w3,
     ("W4", "mygrad"): mygrad_w4,
     ("W1", "autograd"): autograd_w1, ("W2", "autograd"): autograd_w2, ("W3", "autograd"): autograd_w3,

@@ -40,7 +40,8 @@ def main(argv=None) -> int:
     p.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"))
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--w2-loss", choices=("auto", "composed", "fused"), default="auto")
-    p.add_argument("--ref", action="store_true", help="profile the NumPy reference instead (W5: the manual loop)")
+    p.add_argument("--ref", action="store_true",
+                   help="profile the NumPy reference instead (W5: the manual loop)")
     p.add_argument("--no-profile", action="store_true", help="run the steps without cProfile")
     args = p.parse_args(argv)
     mg_cells.W2_LOSS = args.w2_loss
@@ -61,7 +62,8 @@ def main(argv=None) -> int:
     total = stats.total_tt
     key = "tottime" if args.sort == "tottime" else "cumulative"
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2 if key == "tottime" else 3], reverse=True)
-    print(f"{args.workload} {'reference' if args.ref else 'minigrad'} {args.dtype}: {steps} steps, {total:.3f} s under cProfile "
+    which = "reference" if args.ref else "minigrad"
+    print(f"{args.workload} {which} {args.dtype}: {steps} steps, {total:.3f} s under cProfile "
           f"({total / steps * 1e6:.1f} µs/step); sorted by {key}\n")
     print(f"{'own %':>6} {'cum %':>6} {'calls/step':>10}  function")
     for (file, line, name), (cc, nc, tt, ct, _) in rows[:args.top]:

@@ -229,12 +229,13 @@ def memory_row(dtype, notes: list) -> str:
     step = _build(mg_cells.w2_mnist, dtype)
     label = f"W2 peak memory while training, {np.dtype(dtype).name} (tracemalloc)"
     if isinstance(step, str):
-        return f"| {label} | NumPy: {ref / 1e6:.2f} MB | | n/a (not available) | ≤ {MEM_TARGET}× | | — | — | — |"
+        return (f"| {label} | NumPy: {ref / 1e6:.2f} MB | | n/a (not available) | ≤ {MEM_TARGET}× "
+                f"| | — | — | — |")
     mg = harness.peak_memory(lambda: mg_cells.w2_mnist(dtype))
     ratio = mg / ref
     met = "yes" if ratio <= MEM_TARGET else "**no**"
-    return (f"| {label} | NumPy: {ref / 1e6:.2f} MB | {mg / 1e6:.2f} MB | {ratio:.2f}× | ≤ {MEM_TARGET}× | {met} "
-            f"| — | — | — |")
+    return (f"| {label} | NumPy: {ref / 1e6:.2f} MB | {mg / 1e6:.2f} MB | {ratio:.2f}× | ≤ {MEM_TARGET}× "
+            f"| {met} | — | — | — |")
 
 
 def _as_array(value) -> np.ndarray:
@@ -323,9 +324,9 @@ def main(argv=None) -> int:
             print(f"- {k}: {v}")
     print(f"\nCommand: `{info['command']}` — {args.rounds} rounds, ~{args.target * 1e3:.0f} ms per round; "
           f"W2 loss in minigrad: {w2_loss}\n")
-    print("Ratio = total time of the cell's calls / total time of the NumPy reference's calls, the two called "
-          "alternately, one call each in turn; each round builds both afresh (a new memory placement); median over "
-          "the rounds (min–max). Peer columns are ratios to "
+    print("Ratio = total time of the cell's calls / total time of the NumPy reference's calls, the two "
+          "called alternately, one call each in turn; each round builds both afresh (a new memory "
+          "placement); median over the rounds (min–max). Peer columns are ratios to "
           "the same NumPy reference.\n")
     print("| workload | reference (per call) | minigrad (per call) | minigrad ÷ reference | target | met "
           "| PyTorch | MyGrad | autograd |")
@@ -344,7 +345,8 @@ def main(argv=None) -> int:
             raw = {ROWS[i].label: {"minigrad": _raw(r), **{n: _raw(p[i]) for n, p in peer_results.items()
                                                            if isinstance(p, dict) and i in p}}
                    for i, r in mine.items()}
-            json.dump({"info": info, "rounds": args.rounds, "target": args.target, "results": raw}, f, indent=1)
+            json.dump({"info": info, "rounds": args.rounds, "target": args.target, "results": raw}, f,
+                      indent=1)
     return 0
 
 
