@@ -116,3 +116,30 @@ def test_readme_commands_use_an_active_environment(clone, active_env, kind):
     assert {p.name for p in active_env.glob(".minigrad-*.stamp")} == {".minigrad-examples.stamp",
                                                                        ".minigrad-test.stamp"}
     assert _minigrad_location(active_env / "bin" / "python", env).is_relative_to(repo)
+
+
+def test_without_ensurepip_or_root_the_commands_say_what_to_run(clone, tmp_path):
+    """Debian/Ubuntu without python3-venv, as a user without password-less sudo: no half-made .venv is
+    left behind, and the message names the package to install."""
+    repo, plain = clone
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    real = shutil.which("python3", path=plain["PATH"])
+    (fake / "python3").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then mkdir -p "$3/bin"; '
+        'echo "The virtual environment was not created: ensurepip is not available." >&2; '
+        "exit 1; fi\n"
+        f'exec "{real}" "$@"\n')
+    (fake / "id").write_text("#!/bin/sh\necho 1000\n")
+    (fake / "sudo").write_text("#!/bin/sh\nexit 1\n")
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    fresh = tmp_path / "fresh"
+    subprocess.run(["git", "clone", "-q", str(repo), str(fresh)], check=True)
+    env = {**plain, "PATH": os.pathsep.join([str(fake), plain["PATH"]])}
+    proc = subprocess.run(["bash", "tests/run.sh"], cwd=fresh, env=env, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode != 0
+    assert "sudo apt-get install python3-venv" in proc.stderr
+    assert not (fresh / ".venv").exists()
