@@ -63,7 +63,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-_TENSOR_DATA: property = vars(Tensor)["data"]
+_TENSOR_DATA: property = vars(Tensor)["data"]  # the property itself, to extend it in Parameter
 
 
 # ---------------------------------------------------------------------------------------------
