@@ -6,6 +6,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.optim import SGD, Adagrad, Adam, Momentum, RMSProp
+from minigrad.optim.lr_scheduler import MultiStepLR
 
 OPTIMIZERS = [  # each with settings other than its defaults, so that load_state_dict must restore them
     (SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}),
@@ -96,3 +97,20 @@ def test_an_optimizer_state_dict_holds_only_numbers_and_arrays():
     assert state["num_params"] == 6 and state["state.0.step"] == 2
     for key, value in state.items():
         assert np.asarray(value).dtype.kind in "biuf", key
+
+
+def test_a_schedule_resumes_from_a_checkpoint_file(tmp_path):
+    opt = SGD([mg.zeros(2, requires_grad=True)], lr=0.1)
+    sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    for _ in range(3):
+        sched.step()
+    mg.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp_path / "c.npz")
+    checkpoint = mg.load(tmp_path / "c.npz")
+    opt2 = SGD([mg.zeros(2, requires_grad=True)], lr=0.1)
+    opt2.load_state_dict(checkpoint["optimizer"])
+    sched2 = MultiStepLR(opt2, milestones=[9], gamma=0.9)
+    sched2.load_state_dict(checkpoint["scheduler"])
+    for _ in range(2):
+        sched.step()
+        sched2.step()
+    assert sched2.milestones == [2, 4] and opt2.lr == opt.lr == pytest.approx(0.025)
