@@ -13,7 +13,7 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from .numerical import GradcheckError, gradcheck, numerical_grad
+from .numerical import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
 from .functions import (
     abs,
     add,
@@ -80,6 +80,7 @@ _LAZY = {
     "testing": (".testing", None), "nn": (".nn", None), "optim": (".optim", None), "data": (".data", None),
     "viz": (".viz", None), "draw_graph": (".viz", "draw_graph"), "plot_model": (".viz", "plot_model"),
     "save": (".nn.io", "save"), "load": (".nn.io", "load"),
+    "retain_grads": (".viz", "retain_grads"), "backward_steps": (".steps", "backward_steps"),
 }
 
 

@@ -31,7 +31,7 @@ __all__ = ["tensors", "broadcastable_shapes", "matmul_shapes", "assert_grad_clos
 
 def _default_elements(dtype: np.dtype) -> st.SearchStrategy:
     if np.dtype(dtype).kind == "f":
-        width = 8 * np.dtype(dtype).itemsize
+        width: Any = 8 * np.dtype(dtype).itemsize  # 16, 32 or 64
         return st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=width)
     return hnp.from_dtype(np.dtype(dtype))
 
@@ -46,7 +46,8 @@ def tensors(draw: Any, shape: Any = None, dtype: Any = np.float64, elements: Any
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape)
     dtype = np.dtype(dtype)
-    arr = draw(hnp.arrays(dtype, shape, elements=elements if elements is not None else _default_elements(dtype)))
+    values = elements if elements is not None else _default_elements(dtype)
+    arr = draw(hnp.arrays(dtype, shape, elements=values))
     return Tensor(arr, requires_grad=requires_grad and dtype.kind == "f", dtype=dtype)
 
 

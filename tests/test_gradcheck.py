@@ -1,6 +1,9 @@
 """gradcheck itself: it passes correct code, catches one wrong element, copes with kinks, and reports well."""
 from __future__ import annotations
 
+import ast
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -129,3 +132,113 @@ def test_assert_grad_close_raises_with_report():
     with pytest.raises(mg.GradcheckError, match="input 1"):
         assert_grad_close(MulWithOneWrongElement.apply, mg.randn(2, 3, dtype=np.float64, requires_grad=True),
                           mg.randn(2, 3, dtype=np.float64, requires_grad=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# reports a student can read: single Jacobian entries for small outputs
+
+
+class SigmoidMissingOneMinusS(mg.Function):
+    """sigmoid with a planted bug: backward returns grad·s instead of grad·s·(1 - s)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved_tensors
+        return grad * s
+
+
+ENTRY = re.compile(r"output element (\(.*?\)), input (\d+), element (\(.*?\)): "
+                   r"analytic=(\S+), numeric=(\S+), error=(\S+)")
+
+
+def test_wrong_sigmoid_backward_reports_single_derivatives_a_student_can_check():
+    x = mg.tensor([[0.0, 1.0, -2.0], [0.5, 3.0, -0.5]], dtype=np.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(SigmoidMissingOneMinusS.apply, [x])
+    msg = str(info.value)
+    entries = ENTRY.findall(msg)
+    assert len(entries) == 5 and "… and 1 more" in msg  # six wrong diagonal entries, the worst five shown
+    for out_idx, i, in_idx, analytic, numeric, error in entries:
+        assert out_idx == in_idx and i == "0"  # d sigmoid(x)[j] / d x[j]: the diagonal
+        s = 1 / (1 + np.exp(-x.data[ast.literal_eval(in_idx)]))
+        assert float(numeric) == pytest.approx(s * (1 - s), rel=1e-4) and float(numeric) <= 0.25  # σ' ≤ 1/4
+        assert float(analytic) == pytest.approx(s, rel=1e-4)
+    assert "output element (0, 0), input 0, element (0, 0): analytic=0.5, numeric=0.25, error=0.25" in msg
+
+
+def test_an_off_diagonal_entry_names_output_and_input_elements():
+    class FlipForgetsToFlipBack(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[::-1].copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad  # should be grad[::-1]
+
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=np.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(FlipForgetsToFlipBack.apply, [x])
+    found = {(o, e, float(a), float(n)) for o, _, e, a, n, _ in ENTRY.findall(str(info.value))}
+    assert found == {("(0,)", "(0,)", 1.0, 0.0), ("(0,)", "(2,)", 0.0, 1.0),
+                     ("(2,)", "(2,)", 1.0, 0.0), ("(2,)", "(0,)", 0.0, 1.0)}
+
+
+def test_large_outputs_are_checked_through_a_projection_and_say_how_to_see_entries():
+    x = mg.tensor(np.linspace(-2, 2, 49).reshape(7, 7), dtype=np.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(SigmoidMissingOneMinusS.apply, [x])
+    msg = str(info.value)
+    assert "output element" not in msg and "input 0, element" in msg
+    assert "the output has 49 elements" in msg and "full=True" in msg and "mg.numerical_jacobian" in msg
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(SigmoidMissingOneMinusS.apply, [x], full=True)
+    assert all(float(n) <= 0.25 for *_, n, _ in ENTRY.findall(str(info.value)))
+    small = mg.tensor([0.0, 1.0], dtype=np.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(SigmoidMissingOneMinusS.apply, [small], full=False)
+    assert "output element" not in str(info.value)
+    assert mg.gradcheck(mg.sigmoid, [x], full=True) and mg.gradcheck(mg.sigmoid, [x])
+    with pytest.raises(TypeError, match="gradcheck: full must be True or False; Received: full='yes'"):
+        mg.gradcheck(mg.sigmoid, [x], full="yes")
+
+
+def test_numerical_jacobian_has_one_entry_per_output_and_input_element():
+    x = mg.tensor([[0.0, 1.0, -2.0]], dtype=np.float64, requires_grad=True)
+    w = mg.tensor([2.0, 3.0], dtype=np.float64)
+    jx, jw = mg.numerical_jacobian(lambda a, b: a.sigmoid().sum() * b, [x, w])
+    assert jx.shape == (2, 1, 3) and jw.shape == (2, 2)
+    s = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(jx, np.stack([2 * s * (1 - s), 3 * s * (1 - s)]), rtol=1e-6)
+    np.testing.assert_array_equal(jw, 0)  # w does not require grad
+
+
+def test_an_output_that_is_a_view_of_its_input_is_checked_correctly():
+    x = mg.tensor(2.0, dtype=np.float64, requires_grad=True)
+    assert mg.gradcheck(lambda t: t.reshape(1), [x])
+    assert mg.gradcheck(lambda t: t.T, [mg.tensor([[1.0, 2.0]], dtype=np.float64, requires_grad=True)])
+
+
+def test_kinks_are_judged_entry_by_entry():
+    x = mg.tensor([0.0, 1.0, -1.0, 0.0], dtype=np.float64, requires_grad=True)
+    assert mg.gradcheck(mg.relu, [x])  # two kinks, each between its one-sided slopes
+    with pytest.raises(mg.GradcheckError, match=r"output element \(0,\), input 0, element \(0,\): analytic=5 "
+                                                r"is outside the one-sided slopes \[0, 1\]"):
+        class BadReluAtZero(mg.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return np.maximum(x, 0)
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * np.where(x > 0, 1.0, np.where(x == 0, 5.0, 0.0))
+
+        mg.gradcheck(BadReluAtZero.apply, [x])

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.viz import draw_graph, plot_model, retain_grads
 
-NODE = re.compile(r"^\t(?!graph |node |edge )(\w+) \[", re.M)
-EDGE = re.compile(r"^\t(\w+) -> (\w+)", re.M)
+NODE = re.compile(r"^\t+(?!graph |node |edge )(\w+) \[", re.M)
+EDGE = re.compile(r"^\t+(\w+) -> (\w+)", re.M)
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the Graphviz `dot` program is not installed")
 
@@ -26,11 +26,11 @@ def edges(g):
 
 
 def label_of(g, node):
-    """The label text of one node with HTML tags removed, e.g. 'w = -2.0grad 5.0'."""
-    line = re.search(rf"^\t{node} \[(.*)$", g.source, re.M).group(1)
+    """The label text of one node, HTML tags removed and one space between cells, e.g. 'w = -2.0 grad 5.0'."""
+    line = re.search(rf"^\t+{node} \[(.*)$", g.source, re.M).group(1)
     html = re.search(r"label=<(.*</table>)>", line)
     if html:
-        return re.sub(r"<[^>]*>", "", html.group(1))
+        return " ".join(re.sub(r"<[^>]*>", "", html.group(1).replace("</td>", " ")).split())
     return re.search(r'label=("(?:[^"\\]|\\.)*"|[^ \]]+)', line).group(1).strip('"')
 
 
@@ -63,7 +63,8 @@ def test_lecture_graph_has_one_node_per_tensor_and_op_and_forward_edges():
     assert sorted(n for n in ns if n.startswith("op")) == ["op0", "op1"]                # mul add
     assert len(ns) == 7
     # forward direction: tensor -> op -> tensor
-    assert edges(g) == [("t0", "op0"), ("t1", "op0"), ("op0", "t2"), ("t2", "op1"), ("t3", "op1"), ("op1", "t4")]
+    assert edges(g) == [("t0", "op0"), ("t1", "op0"), ("op0", "t2"),
+                        ("t2", "op1"), ("t3", "op1"), ("op1", "t4")]
 
 
 def test_nodes_follow_the_forward_pass_order():
@@ -81,7 +82,7 @@ def test_nodes_follow_creation_order_across_branches():
     b.name = "b"
     c = b + a  # b is the first argument, but a was made first
     c.name = "c"
-    if getattr(c.grad_fn, "_seq", None) is None:
+    if getattr(c.grad_fn, "seq", None) is None:
         pytest.skip("the engine records no creation numbers")
     order = [label_of(draw_graph(c), n).split(" =")[0] for n in nodes(draw_graph(c))]
     assert order == ["x", "exp", "a", "y", "tanh", "b", "add", "c"]
@@ -128,16 +129,17 @@ def test_scalars_read_plainly_and_gradients_appear_after_backward():
     assert "w = -2.0" in texts(before) and "grad" not in texts(before)
     f.backward()
     after = draw_graph(f)
-    assert "w = -2.0grad 5.0" in label_of(after, "t0")
+    assert "w = -2.0 grad 5.0" in label_of(after, "t0")
     assert "f = -7.0" in texts(after)
 
 
 def test_retain_grads_shows_every_intermediate_gradient():
     f = lecture_graph(retain=True)
     g = draw_graph(f)
-    assert label_of(g, "t2") == "wx = -10.0grad 1.0"
-    assert "f = -7.0grad 1.0" in label_of(g, "t4")      # the issue's "f = -7.0  grad 1.0"
-    assert "x = 5.0grad -2.0" in label_of(g, "t1")
+    assert label_of(g, "t2") == "wx = -10.0 grad 1.0"
+    assert "f = -7.0 grad 1.0" in label_of(g, "t4")      # the issue's "f = -7.0  grad 1.0"
+    assert "x = 5.0 grad -2.0" in label_of(g, "t1")
+    assert "not kept" not in texts(g) and "retain_grads" not in g.source
 
 
 def test_retain_grads_returns_root_and_keeps_grads_of_non_leaves_only():
@@ -177,7 +179,7 @@ def test_shared_subexpression_appears_once():
     assert sum(n.startswith("t") for n in nodes(g)) == 5   # a, s, s.sum(), s.mean(), y
     assert sum(n.startswith("op") for n in nodes(g)) == 4  # exp, sum, mean, add
     assert texts(g).count("(2,) float32") == 2  # a and s, once each
-    s_node = [n for n in nodes(g) if label_of(g, n).startswith("(2,) float32data [2.718")]
+    s_node = [n for n in nodes(g) if label_of(g, n).startswith("(2,) float32 data [2.718")]
     assert len(s_node) == 1
     assert sum(src == s_node[0] for src, _ in edges(g)) == 2
 
@@ -227,13 +229,13 @@ def test_show_data_and_show_grad_flags_hide_previews():
     both = texts(draw_graph(y))
     assert "data [1.5, 2.5, 3.5]" in both and "grad [3.0, 5.0, 7.0]" in both
     no_data = texts(draw_graph(y, show_data=False))
-    assert "data [" not in no_data and "grad [3.0, 5.0, 7.0]" in no_data
+    assert "data" not in no_data and "grad [3.0, 5.0, 7.0]" in no_data
     no_grad = texts(draw_graph(y, show_grad=False))
     assert "data [1.5, 2.5, 3.5]" in no_grad and "grad" not in no_grad
 
 
 def test_previews_are_cut_to_max_elements_with_an_ellipsis():
-    x = mg.tensor(np.arange(20.0).reshape(4, 5), requires_grad=True, name="x")
+    x = mg.tensor(np.arange(20.0), requires_grad=True, name="x")
     y = x.sum()
     y.backward()
     g = draw_graph(y, max_elements=3)
@@ -241,6 +243,33 @@ def test_previews_are_cut_to_max_elements_with_an_ellipsis():
     assert "grad [1.0, 1.0, 1.0, …]" in texts(g)
     full = draw_graph(y, max_elements=20)
     assert "16.0, 17.0, 18.0, 19.0]" in texts(full) and "…" not in texts(full)
+
+
+def test_small_matrices_keep_their_rows():
+    x = mg.tensor([[1, 1], [1, 0], [0, 1], [0, 0]], name="x")  # the lectures' XOR inputs, (4, 2)
+    g = draw_graph(x)
+    assert label_of(g, "t0") == "x (4, 2) float32 data 1.0 1.0 1.0 0.0 0.0 1.0 0.0 0.0"
+    rows = re.findall(r"<tr>((?:<td[^>]*>(?:<font[^>]*>)?[-\d.]+(?:</font>)?</td>)+)</tr>", g.source)
+    assert len(rows) == 4 and all(r.count("<td") == 2 for r in rows)  # four rows of two cells, not one list
+
+
+def test_larger_matrices_show_their_top_left_corner_with_ellipses():
+    x = mg.tensor(np.arange(300.0).reshape(100, 3), name="x")
+    text = label_of(draw_graph(x), "t0")
+    assert text == "x (100, 3) float64 data 0.0 1.0 2.0 3.0 4.0 5.0 ⋮"  # two whole rows of three, then ⋮
+    wide = label_of(draw_graph(mg.tensor(np.arange(40.0).reshape(2, 20))), "t0")
+    assert wide == "(2, 20) float64 data 0.0 1.0 2.0 3.0 4.0 5.0 6.0 7.0 … ⋮"
+    cube = label_of(draw_graph(mg.tensor(np.arange(24.0).reshape(2, 3, 4))), "t0")
+    assert cube.startswith("(2, 3, 4) float64 data [0, :, :] of (2, 3, 4) 0.0 1.0 2.0 3.0 4.0 5.0 6.0 7.0 ⋮")
+
+
+@needs_dot
+def test_matrix_previews_render_with_dot():
+    x = mg.tensor(np.arange(300.0).reshape(100, 3), requires_grad=True, name="x")
+    y = (x * x).sum()
+    y.backward()
+    for g in (draw_graph(y), draw_graph(y, max_elements=1), draw_graph(mg.tensor(np.zeros((2, 3, 4))))):
+        ET.fromstring(g.pipe(format="svg"))
 
 
 def test_default_preview_shows_eight_values():
@@ -278,7 +307,7 @@ def test_all_zero_gradient_of_a_dead_relu_is_highlighted():
     y = z.relu().sum()
     y.backward()
     label = label_of(draw_graph(y), "t0")
-    assert "grad [0.0, 0.0] (all zero)" in label
+    assert "grad (all zero) [0.0, 0.0]" in label
     assert "#fed7aa" in re.search(r"\tt0 \[.*", draw_graph(y).source)[0]
 
 
@@ -341,14 +370,16 @@ def test_random_graphs_draw_each_reachable_tensor_and_op_once_in_topological_ord
 
 
 def test_bad_arguments_raise_errors_that_name_what_was_given():
-    with pytest.raises(TypeError, match="received ndarray"):
+    with pytest.raises(TypeError, match=r"draw_graph: root must be a minigrad Tensor; Received: root=array"):
         draw_graph(np.ones(3))
     with pytest.raises(ValueError, match="rankdir='up'"):
         draw_graph(mg.tensor(1.0), rankdir="up")
     with pytest.raises(ValueError, match="max_elements=0"):
         draw_graph(mg.tensor(1.0), max_elements=0)
-    with pytest.raises(TypeError, match="received list"):
+    with pytest.raises(TypeError, match=r"Received: root=\[1.0\]"):
         retain_grads([1.0])
+    with pytest.raises(TypeError, match="expand=2"):
+        draw_graph(mg.tensor(1.0), expand=2)
 
 
 @needs_dot
@@ -405,14 +436,16 @@ class _FakeSequential:
 
 
 def test_plot_model_draws_an_input_box_then_one_box_per_layer_with_shapes():
-    model = _FakeSequential(_FakeDense(10, 10, "relu"), _FakeDense(5, 10, "relu"), _FakeDense(2, 5, "softmax"))
+    model = _FakeSequential(_FakeDense(10, 10, "relu"), _FakeDense(5, 10, "relu"),
+                            _FakeDense(2, 5, "softmax"))
     g = plot_model(model)
     assert nodes(g) == ["input", "layer0", "layer1", "layer2"]
     assert edges(g) == [("input", "layer0"), ("layer0", "layer1"), ("layer1", "layer2")]
     assert "rankdir=TB" in g.source
     text = texts(g)
-    for piece in ("Input", "_fake_dense (_FakeDense)", "_fake_dense_1 (_FakeDense)", "_fake_dense_2", "units 10", "activation relu", "params 110", "params 55", "params 12",
-                  "(None, 10)", "(None, 5)", "(None, 2)", "activation softmax"):
+    for piece in ("Input", "_fake_dense (_FakeDense)", "_fake_dense_1 (_FakeDense)", "_fake_dense_2",
+                  "units 10", "activation relu", "params 110", "params 55", "params 12", "(None, 10)",
+                  "(None, 5)", "(None, 2)", "activation softmax"):
         assert piece in text
     assert "(None, 5)" not in texts(plot_model(model, show_shapes=False))
 
@@ -427,7 +460,8 @@ def test_plot_model_works_on_a_module_without_shapes_or_parameters():
     g = plot_model(Block(), rankdir="LR")
     assert nodes(g) == ["layer0", "layer1"]
     text = texts(g)
-    assert "tanh (Tanh)" in text and "object (object)" in text and "activation tanh" in text and "input:?" in text.replace(" ", "")
+    assert "tanh (Tanh)" in text and "object (object)" in text and "activation tanh" in text
+    assert "input:?" in text.replace(" ", "")
     lone = plot_model(object())
     assert nodes(lone) == ["layer0"] and "params ? (not built)" in texts(lone)
 
@@ -462,8 +496,9 @@ def test_plot_model_of_the_lectures_10_10_5_2_network():
     g = plot_model(model)
     assert nodes(g) == ["input", "layer0", "layer1", "layer2"]  # Input + three Dense layers
     text = texts(g)
-    for piece in ("dense (Dense)", "dense_1 (Dense)", "dense_2 (Dense)", "units 10", "units 5", "units 2", "params 110", "params 55", "params 12",
-                  "(None, 10)", "(None, 5)", "(None, 2)", "relu", "softmax"):
+    for piece in ("dense (Dense)", "dense_1 (Dense)", "dense_2 (Dense)", "units 10", "units 5", "units 2",
+                  "params 110", "params 55", "params 12", "(None, 10)", "(None, 5)", "(None, 2)", "relu",
+                  "softmax"):
         assert piece in text, piece
 
 
@@ -485,3 +520,104 @@ def test_plot_model_shows_settings_buffers_and_unbuilt_layers():
     lazy = plot_model(nn.Sequential([nn.Dense(4), nn.Dense(1)]))
     assert nodes(lazy) == ["layer0", "layer1"]  # no Input box before the model has seen data
     assert texts(lazy).count("params ? (not built)") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# gradients that backward did not keep, fused ops, and a picture that fits a screen
+
+
+def test_gradients_not_kept_are_marked_with_how_to_keep_them():
+    f = lecture_graph()  # backward() without retain_grads: wx and f keep no .grad
+    g = draw_graph(f)
+    assert label_of(g, "t2") == "wx = -10.0 grad not kept"
+    assert label_of(g, "t4") == "f = -7.0 grad not kept"
+    assert "w = -2.0 grad 5.0" in label_of(g, "t0")
+    note = re.search(r'^\tgraph \[.* label="([^"]*)"', g.source, re.M).group(1)  # under the picture
+    assert "mg.retain_grads(root) before root.backward()" in note and "mg.backward_steps(root)" in note
+    before = mg.tensor(2.0, requires_grad=True) * 3.0  # no backward yet: nothing to mark
+    assert "not kept" not in texts(draw_graph(before)) and "retain_grads" not in draw_graph(before).source
+    assert "not kept" not in texts(draw_graph(f, show_grad=False))
+
+
+class _ScaleShift(mg.Function):
+    """A user's fused op: y = a * x + c as one node, with its formula and the same graph in basic ops."""
+
+    formula = "a * x + c"
+
+    @staticmethod
+    def forward(ctx, x, a, c):
+        ctx.save_for_backward(x, a)
+        return a * x + c
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, a = ctx.saved_tensors
+        return grad * a, grad * x, grad
+
+    @staticmethod
+    def composed(x, a, c):
+        return a * x + c
+
+
+def test_a_fused_op_shows_its_formula():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    g = draw_graph(_ScaleShift.apply(x, mg.tensor(3.0, name="a"), 0.5))
+    assert label_of(g, "op0") == "_scaleshift a * x + c"
+    dense = mg.nn.Dense(2, input_dim=3)
+    assert "affine x @ W + b" in texts(draw_graph(dense(mg.ones((4, 3)))))
+
+
+def test_expand_draws_a_fused_op_as_its_parts_with_their_gradients():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    a = mg.tensor(3.0, requires_grad=True, name="a")
+    y = _ScaleShift.apply(x, a, 0.5)
+    y.name = "y"
+    loss = retain_grads((y * y).sum())
+    loss.backward()
+    grads_before = (x.grad.copy(), a.grad.copy())
+    g = draw_graph(loss, expand=True)
+    ops = [label_of(g, n) for n in nodes(g) if n.startswith("op")]
+    assert ops == ["mul", "add", "mul", "sum"]  # a * x, + c, then y * y and sum: no _scaleshift node
+    assert "subgraph cluster_" in g.source and 'label="_scaleshift = a * x + c"' in g.source
+    # the part a * x gets the gradient of y (2y = [7, 13]), backpropagated through the parts
+    part = [n for n in nodes(g) if label_of(g, n).startswith("(2,) float32 data [3.0, 6.0]")]
+    assert len(part) == 1 and "grad [7.0, 13.0]" in label_of(g, part[0])
+    x_node = [n for n in nodes(g) if label_of(g, n).startswith("x ")][0]
+    assert (x_node, "op0") in edges(g)  # the caller's x feeds the part directly
+    np.testing.assert_array_equal(x.grad, grads_before[0])  # drawing left the caller's gradients alone
+    np.testing.assert_array_equal(a.grad, grads_before[1])
+    assert draw_graph(loss).source.count("_scaleshift") >= 1  # not expanded by default
+
+
+def test_expanded_dense_layer_shows_matmul_then_add():
+    dense = mg.nn.Dense(2, input_dim=3)
+    y = dense(mg.ones((4, 3)))
+    g = draw_graph(y, expand=True)
+    assert [label_of(g, n) for n in nodes(g) if n.startswith("op")] == ["matmul", "add"]
+
+
+def _xor_graph_after_backward(retain):
+    """examples/xor.py's picture: one forward pass of the 2-2-1 net and the MSE loss, after backward."""
+    x = mg.tensor([[1, 1], [1, 0], [0, 1], [0, 0]], name="x")
+    y = mg.tensor([[0], [1], [1], [0]], name="y")
+    mg.manual_seed(0)
+    model = mg.nn.Sequential([mg.nn.Dense(2, activation="sigmoid", input_dim=2),
+                              mg.nn.Dense(1, activation="sigmoid")])
+    for name, p in model.named_parameters():
+        p.name = name
+        p.data = p.data * 1.2345678  # long decimals everywhere, as trained weights have
+    loss = mg.nn.functional.mse_loss(model(x), y)
+    loss.name = "loss"
+    if retain:
+        retain_grads(loss)
+    loss.backward()
+    return draw_graph(loss)
+
+
+@needs_dot
+@pytest.mark.parametrize("retain", [True, False])
+def test_the_xor_graph_fits_a_laptop_screen(retain):
+    svg = _xor_graph_after_backward(retain).pipe(format="svg").decode()
+    size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    width, height = (float(v) * 96 / 72 for v in size)  # points to CSS pixels
+    assert width <= 1440 and height <= 800, (width, height)
