@@ -218,7 +218,8 @@ def _formula(node: Any, sym: dict, scalar: bool) -> str:
         return op.join(args)
     if name == "neg" and len(args) == 1:
         return f"-{args[0]}"
-    kwargs = {k: v for k, v in (getattr(node, "kwargs", None) or {}).items() if v is not None and v is not False}
+    given = getattr(node, "kwargs", None) or {}
+    kwargs = {k: v for k, v in given.items() if v is not None and v is not False}  # not the usual defaults
     text = f"{name}({', '.join(args + [f'{k}={v!r}' for k, v in kwargs.items()])})"
     return f"{text} = {fused}" if fused else text
 
