@@ -13,7 +13,6 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from .numerical import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
 from .functions import (
     abs,
     add,
@@ -56,6 +55,7 @@ from .functions import (
     var,
     where,
 )
+from .numerical import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
 from .random import manual_seed
 from .tensor import (
     Tensor,
