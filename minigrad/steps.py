@@ -242,12 +242,17 @@ def _explain_step(rec: Step, sym: dict, root: str) -> str:
             parts.append(f"∂{root}/∂{name} = ∂{root}/∂{out} · ∂{out}/∂{sym[id(x)]} = {_num(go)} · {local} = "
                          f"{_num(g)}")
         else:
-            grad = rec.grads_in[k]
-            parts.append(f"∂{root}/∂{name} {_shape_text(grad.shape)} {_preview(grad, 4)}")
+            parts.append(f"∂{root}/∂{name}{_sized(rec.grads_in[k])}")
     if scalar:
         return head + ";  ".join(parts)
-    arrived = f"∂{root}/∂{out} {_shape_text(np.shape(rec.grad_out))} {_preview(rec.grad_out, 4)}"
-    return head + arrived + " → " + ", ".join(parts)
+    return head + f"∂{root}/∂{out}{_sized(rec.grad_out)} → " + ", ".join(parts)
+
+
+def _sized(grad: np.ndarray) -> str:
+    """' = 1' for a single number, else the shape and a preview: ' (2, 1) [[1.0], [1.0]]'."""
+    if grad.ndim == 0:
+        return f" = {_num(grad)}"
+    return f" {_shape_text(grad.shape)} {_preview(grad, 4)}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -359,10 +359,14 @@ def _op_label(node: Any, step: int | None = None) -> str:
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">{rows}</table>>'
 
 
-def _edge_label(grad: np.ndarray) -> str:
-    """The gradient an op sent along an edge, short: the value of a scalar, else a small preview."""
-    text = _preview(grad, 4) if np.size(grad) <= 4 else f"{_shape_text(np.shape(grad))} {_preview(grad, 2)}"
-    return f'<<font color="{_GRAD_TEXT}" point-size="9">{_esc(text)}</font>>'
+def _edge_attrs(grad: np.ndarray) -> dict:
+    """A violet edge for a gradient an op sent; its value written on it when it holds one or two
+    numbers (the box it reached shows larger ones whole), always in the edge's tooltip."""
+    attrs = {"color": _GRAD_TEXT, "fontcolor": _GRAD_TEXT, "penwidth": "1.5",
+             "tooltip": f"gradient sent: {_shape_text(np.shape(grad))} {_preview(grad, 8)}"}
+    if np.size(grad) <= 2:
+        attrs["label"] = f'<<font color="{_GRAD_TEXT}" point-size="9">{_esc(_preview(grad, 2))}</font>>'
+    return attrs
 
 
 class _Drawing:
@@ -459,8 +463,7 @@ class _Drawing:
         for k, src in enumerate(inputs):
             sent = self.frame.sent.get((id(node), k)) if self.frame is not None else None
             if sent is not None and self.show_grad:
-                g.edge(src, op, label=_edge_label(sent), color=_GRAD_TEXT, fontcolor=_GRAD_TEXT,
-                       penwidth="1.5")
+                g.edge(src, op, **_edge_attrs(sent))
             else:
                 g.edge(src, op)
         g.edge(op, self.add_tensor(self.g, t))

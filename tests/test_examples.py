@@ -22,7 +22,8 @@ EXPECTED = {
     "diabetes": ["Total params: 177", "model.evaluate(xtest, ytest)"],
     "custom_function": ["gradcheck(Swish): True", "gradcheck(Cube):  True", "gradcheck failed"],
     "manual_loop": ["fit gives the same weights: True"],
-    "backprop_steps": [],  # the step-through viewer's example: it must run cleanly
+    "backprop_steps": ["mul (g = w·x): ∂f/∂w = ∂f/∂g · ∂g/∂w = 1 · 5 = 5", "backprop_f_wx_b.html",
+                       "step 7: matmul (xW1 = x @ W1)", "backprop_xor.html"],
 }
 SCRIPTS = sorted(p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_"))
 

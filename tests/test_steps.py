@@ -64,7 +64,7 @@ def test_tensor_steps_give_shapes_and_previews():
     loss = (x @ W).sum()
     loss.name = "loss"
     assert mg.backward_steps(loss).explain() == [
-        "sum (loss = sum(v1)): ∂loss/∂loss () 1.0 → ∂loss/∂v1 (2, 1) [[1.0], [1.0]]",
+        "sum (loss = sum(v1)): ∂loss/∂loss = 1 → ∂loss/∂v1 (2, 1) [[1.0], [1.0]]",
         "matmul (v1 = x @ W): ∂loss/∂v1 (2, 1) [[1.0], [1.0]] → ∂loss/∂W (2, 1) [[4.0], [6.0]]"]
     np.testing.assert_array_equal(W.grad, [[4.0], [6.0]])
 
@@ -74,7 +74,7 @@ def test_a_fused_step_shows_its_formula():
     loss = mg.nn.functional.mse_loss(dense(mg.ones((3, 2))), mg.zeros((3, 1)))
     lines = mg.backward_steps(loss).explain()
     assert lines[0].startswith("mse (L = mse(v4, v5, reduction='mean') = mean((p - t) ** 2)): "
-                               "∂L/∂L () 1.0 → ")
+                               "∂L/∂L = 1 → ")
     assert lines[1].startswith("affine (v4 = affine(v1, v2, v3) = x @ W + b): ∂L/∂v4 (3, 1) ")
 
 
