@@ -72,8 +72,11 @@ mg_install() {
   prefix="$("$PY" -c 'import sys; print(sys.prefix)')"
   stamp="$prefix/.minigrad-$1.stamp"
   want="$PWD $(cksum < pyproject.toml)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$PY" -c "import minigrad" >/dev/null 2>&1; then
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && (cd / && "$PY" -c "import minigrad") >/dev/null 2>&1; then
     return 0
+  fi
+  if ! "$PY" -m pip --version >/dev/null 2>&1; then  # e.g. an environment made by uv: no pip inside
+    "$PY" -m ensurepip -q >/dev/null 2>&1 || { mg_say "error: $PY has no pip (and no ensurepip)."; return 1; }
   fi
   mg_say "installing minigrad[$1] into $prefix"
   "$PY" -m pip install -q -e ".[$1]" || return 1
