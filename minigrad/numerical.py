@@ -180,7 +180,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 1e-6, atol
         lo, hi = np.minimum(left, right) - tol, np.maximum(left, right) + tol
         ok = np.where(kink, (a >= lo) & (a <= hi), np.abs(a - numeric) <= tol)
         for j, k in zip(*np.nonzero(~ok)):
-            out_idx = tuple(int(n) for n in np.unravel_index(j, out.shape)) if by_entry else None
+            # (a scalar output has one row: its entries are the gradient itself, no output element to name)
+            out_idx = tuple(int(n) for n in np.unravel_index(j, out.shape)) if by_entry and out.ndim else None
             in_idx = tuple(int(n) for n in np.unravel_index(k, xs[i].shape))
             failures.append((abs(a[j, k] - numeric[j, k]), out_idx, i, in_idx, a[j, k], numeric[j, k],
                              kink[j, k], left[j, k], right[j, k]))
@@ -188,7 +189,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 1e-6, atol
     if not failures:
         return True
     failures.sort(key=lambda f: -f[0] if np.isfinite(f[0]) else -np.inf)
-    what = "Jacobian entries d output[j] / d input[k]" if by_entry else "gradient element(s)"
+    what = "Jacobian entries d output[j] / d input[k]" if by_entry and out.ndim else "gradient element(s)"
     lines = [f"gradcheck failed: {len(failures)} {what} disagree with finite differences "
              f"(eps={eps}, atol={atol}, rtol={rtol}); worst first:"]
     for err, out_idx, i, idx, a, n, k, lft, rgt in failures[:5]:

@@ -62,9 +62,9 @@ _KIND_TEXT = {
     "input": "input: a leaf with requires_grad=False",
     "intermediate": "intermediate result of an op",
 }
-_NOT_KEPT_NOTE = ("backward() keeps .grad on leaves only. To see the gradients marked 'not kept': "
-                  "mg.retain_grads(root) before root.backward(),\\nor step through the backward pass "
-                  "with mg.backward_steps(root).")
+_NOT_KEPT_NOTE = ("grad not kept: backward() keeps .grad on leaves only.\\l"  # (\\l ends a left-aligned line)
+                  "To see it: mg.retain_grads(root) before root.backward(),\\l"
+                  "or step through with mg.backward_steps(root).\\l")
 
 
 # ---------------------------------------------------------------------------------------------

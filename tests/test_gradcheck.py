@@ -242,3 +242,12 @@ def test_kinks_are_judged_entry_by_entry():
                 return grad * np.where(x > 0, 1.0, np.where(x == 0, 5.0, 0.0))
 
         mg.gradcheck(BadReluAtZero.apply, [x])
+
+
+def test_a_scalar_outputs_report_names_input_elements_only():
+    x = mg.tensor([0.0, 1.0], dtype=np.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(lambda t: SigmoidMissingOneMinusS.apply(t).sum(), [x])
+    msg = str(info.value)
+    assert "2 gradient element(s) disagree" in msg and "output element" not in msg
+    assert "input 0, element (0,): analytic=0.5, numeric=0.25, error=0.25" in msg

@@ -1,7 +1,9 @@
 """draw_graph / plot_model / retain_grads: the DOT text, and real rendering when `dot` is installed."""
+import importlib.util
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -534,6 +536,7 @@ def test_gradients_not_kept_are_marked_with_how_to_keep_them():
     assert "w = -2.0 grad 5.0" in label_of(g, "t0")
     note = re.search(r'^\tgraph \[.* label="([^"]*)"', g.source, re.M).group(1)  # under the picture
     assert "mg.retain_grads(root) before root.backward()" in note and "mg.backward_steps(root)" in note
+    assert note.startswith("grad not kept: backward() keeps .grad on leaves only.")
     before = mg.tensor(2.0, requires_grad=True) * 3.0  # no backward yet: nothing to mark
     assert "not kept" not in texts(draw_graph(before)) and "retain_grads" not in draw_graph(before).source
     assert "not kept" not in texts(draw_graph(f, show_grad=False))
@@ -621,3 +624,29 @@ def test_the_xor_graph_fits_a_laptop_screen(retain):
     size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
     width, height = (float(v) * 96 / 72 for v in size)  # points to CSS pixels
     assert width <= 1440 and height <= 800, (width, height)
+
+
+# ---------------------------------------------------------------------------------------------
+# the pictures of README.md and docs/
+
+
+REPO = Path(__file__).resolve().parent.parent
+DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def test_every_picture_link_in_the_docs_points_to_a_file():
+    links = [(doc, link) for doc in DOC_FILES
+             for link in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", doc.read_text(encoding="utf-8"))]
+    assert len(links) >= 7
+    missing = [f"{doc.name}: {link}" for doc, link in links if not (doc.parent / link).is_file()]
+    assert not missing
+
+
+@needs_dot
+def test_every_docs_picture_and_output_is_what_the_code_beside_it_gives(capsys):
+    spec = importlib.util.spec_from_file_location("make_images", REPO / "docs" / "img" / "make_images.py")
+    make_images = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_images)
+    assert len([job for job in make_images.jobs() if job[2] == "svg"]) >= 7
+    status = make_images.main(check=True)
+    assert status == 0, capsys.readouterr().out  # "out of date: …": run python docs/img/make_images.py
