@@ -67,5 +67,7 @@ def matmul_shapes(max_batch_dims: int = 2, max_side: int = 4) -> st.SearchStrate
 
 
 def assert_grad_close(fn: Callable[..., Tensor], *inputs: Tensor, **tolerances: Any) -> None:
-    """``gradcheck(fn, inputs, **tolerances)`` that raises ``GradcheckError`` with the report."""
+    """``gradcheck(fn, inputs, **options)`` that raises ``GradcheckError`` with the report. Options are
+    gradcheck's: ``eps``, ``atol``, ``rtol`` and ``full`` (True: compare every Jacobian entry of a
+    large output, not a random projection)."""
     gradcheck(fn, list(inputs), raise_exception=True, **tolerances)
