@@ -269,7 +269,7 @@ def index(data: Draw, shapes: list, wild: bool) -> dict:
         opts += [st.integers(lo, hi), st.lists(st.integers(lo, hi), min_size=0 if wild else 1, max_size=4),
                  st.lists(st.integers(0, n0 - 1), min_size=1, max_size=3).map(
                      lambda v: mg.tensor(np.array(v), dtype=np.int64)), hnp.arrays(np.bool_, s)]
-    if nd >= 2:
+    if nd >= 2 and n0 and s[1]:
         opts.append(st.tuples(st.slices(n0), st.integers(-s[1], s[1] - 1)))
     if wild:
         opts += [st.lists(st.integers(-n0 - 1, n0), max_size=4),
@@ -420,8 +420,8 @@ OPS = [
        one_axis),
     Op("reshape", lambda x, shape: mg.reshape(x, shape), lambda x, shape: x.reshape(shape),
        kwargs=reshape_target),
-    Op("transpose", lambda x, axes: mg.transpose(x, *(axes or ())), lambda x, axes: np.transpose(x, axes),
-       kwargs=permutation),
+    Op("transpose", lambda x, axes: mg.transpose(x, *(axes or ())),
+       lambda x, axes: np.transpose(x, axes or None), kwargs=permutation),
     Op("T", lambda x: _t(x).T, np.transpose),
     Op("flatten", mg.flatten, _flatten_ref, kwargs=start_dim),
     Op("expand_dims", mg.expand_dims, np.expand_dims, kwargs=new_axis),

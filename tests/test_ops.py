@@ -163,6 +163,14 @@ def test_a_0d_input_broadcast_against_shape_1_gets_a_0d_ndarray_gradient(name, r
         assert type(t.grad) is np.ndarray and t.grad.shape == t.shape and t.grad.dtype == np.float64
 
 
+@pytest.mark.parametrize("name", ["add", "mul", "maximum", "sum"])
+def test_a_0d_input_used_twice_gets_a_0d_ndarray_gradient(name):
+    """Its two gradients are summed: NumPy's 0-d + 0-d is a np.float64 scalar, not an array."""
+    x = mg.tensor(np.array(0.75), requires_grad=True)
+    (mg.sum(x) + mg.sum(x) if name == "sum" else ROWS[name].fn(x, x)).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_a_reduction_of_a_0d_input_gives_a_0d_ndarray_gradient(reduction, keepdims):
