@@ -175,6 +175,7 @@ class Function:
     needs_input_grad: tuple = ()
     saved_tensors: tuple | None = ()  # None once backward freed them
     created_at: str | None = None  # the user's source line, recorded in anomaly mode
+    saved_versions: list = []  # (position, version counter, version) of each saved tensor; see apply
     _retained: Any = None  # a weak reference to the output, set by Tensor.retain_grad()
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -197,39 +198,59 @@ class Function:
         return f"<{type(self).__name__}>"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if args or kwargs:  # MySigmoid(x): the PyTorch habit of calling the class
-            raise TypeError(f"{type(self).__name__} is a Function: call {type(self).__name__}.apply(...) "
-                            f"to run it on tensors")
+        # apply makes nodes without calling the class: MySigmoid(x) is the PyTorch habit misapplied
+        raise TypeError(f"{type(self).__name__} is a Function: call {type(self).__name__}.apply(...) to "
+                        f"run it on tensors")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the unwrapped arguments; return a Tensor that remembers this call."""
-        ctx = cls()
+        ctx = object.__new__(cls)  # the node (see __init__)
         arrays, needs = [], []
         for a in args:
-            is_tensor = isinstance(a, Tensor)
-            arrays.append(a._data if is_tensor else a)
-            needs.append(is_tensor and a._requires_grad)
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                needs.append(a._requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
         try:
             out = Tensor._from_op(cls.forward(ctx, *arrays, **kwargs))
         except ValueError as exc:
             raise _forward_error(cls, args, exc) from None
         if out._data.base is not None:  # a view of an input (reshape, .T, a slice): one version counter
-            for a, x in zip(args, arrays):
-                if isinstance(a, Tensor) and np.may_share_memory(out._data, x):
-                    out._version_counter = a._version_counter
-                    break
+            _share_version(out, args)
         if True in needs and _grad.enabled:
             ctx.inputs, ctx.kwargs, ctx.needs_input_grad = args, kwargs, tuple(needs)
             ctx.seq = next(_creation)
-            if ctx.saved_tensors:  # remember the versions of the saved tensors, to refuse changed ones
-                ctx.saved_versions = [(i, t._version_counter, t._version) for i, t in enumerate((out, *args))
-                                      if isinstance(t, Tensor) and any(s is t._data for s in ctx.saved_tensors)]
+            if ctx.saved_tensors:
+                ctx.saved_versions = _saved_versions(ctx.saved_tensors, (out, *args))
             out.grad_fn, out._requires_grad = ctx, True
         if _anomaly:
             _check_finite("forward output", cls.op_name(), out._data)
             ctx.created_at = _user_frame()
         return out
+
+
+def _share_version(out: Tensor, args: tuple) -> None:
+    """Give a view the version counter of the input it views, so in-place writes through either count."""
+    for a in args:
+        if isinstance(a, Tensor) and np.may_share_memory(out._data, a._data):
+            out._version_counter = a._version_counter
+            return
+
+
+def _saved_versions(saved: tuple, tensors: tuple) -> list:
+    """(position, version counter, version now) of each of ``tensors`` (the output, then the inputs)
+    whose array forward saved: backward refuses to run if one of them changed in place since."""
+    out = []
+    for i, t in enumerate(tensors):
+        if isinstance(t, Tensor):
+            for s in saved:
+                if s is t._data:
+                    out.append((i, t._version_counter, t._version_counter[0]))
+                    break
+    return out
 
 
 def _forward_error(cls: type, args: tuple, exc: ValueError) -> ValueError:
@@ -269,26 +290,30 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False,
     if root.grad_fn is None:  # a leaf: its gradient is the seed itself
         _accumulate(root, grad)
         return
-    pending = {root.grad_fn.seq: grad}  # gradient of each waiting node's output, summed so far
-    heap = [(-root.grad_fn.seq, root.grad_fn)]  # newest node first
-    with np.errstate(all="ignore"):
-        while heap:
-            node = heapq.heappop(heap)[1]
-            g = pending.pop(node.seq)
-            grads_in = _node_backward(node, g, retain_graph)
-            for inp, gi in zip(node.inputs, grads_in):
-                if gi is None:
-                    continue
-                fn = inp.grad_fn
-                if fn is None:  # a leaf that requires grad
-                    _accumulate(inp, gi)
-                elif fn.seq in pending:
-                    pending[fn.seq] = pending[fn.seq] + gi
-                else:
-                    pending[fn.seq] = gi
-                    heapq.heappush(heap, (-fn.seq, fn))
-            if on_step is not None:
-                on_step(node, g, grads_in)
+    _walk(root.grad_fn, grad, retain_graph, on_step)
+
+
+@np.errstate(all="ignore")  # inf and NaN in gradients arise silently (mg.detect_anomaly() reports them)
+def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callable | None) -> None:
+    pending = {root.seq: grad}  # gradient of each waiting node's output, summed so far
+    heap = [(-root.seq, root)]  # newest node first
+    while heap:
+        node = heapq.heappop(heap)[1]
+        g = pending.pop(node.seq)
+        grads_in = _node_backward(node, g, retain_graph)
+        for inp, gi in zip(node.inputs, grads_in):
+            if gi is None:
+                continue
+            fn = inp.grad_fn
+            if fn is None:  # a leaf that requires grad
+                _accumulate(inp, gi)
+            elif fn.seq in pending:
+                pending[fn.seq] = np.asarray(pending[fn.seq] + gi)  # (0-d + 0-d gives a NumPy scalar)
+            else:
+                pending[fn.seq] = gi
+                heapq.heappush(heap, (-fn.seq, fn))
+        if on_step is not None:
+            on_step(node, g, grads_in)
 
 
 def _node_backward(node: Function, g: np.ndarray, retain_graph: bool) -> tuple:
@@ -298,7 +323,7 @@ def _node_backward(node: Function, g: np.ndarray, retain_graph: bool) -> tuple:
             f"Trying to backward through the graph a second time (through {node.op_name()}): its saved "
             "arrays were freed after the first backward(). Specify retain_graph=True on the first "
             "backward() call if you need to backward through the graph again.")
-    for i, counter, version in getattr(node, "saved_versions", ()):
+    for i, counter, version in node.saved_versions:
         if counter[0] != version:
             what = (f"the output of {node.op_name()}" if i == 0 else
                     f"an input of {node.op_name()} (shape {node.inputs[i - 1].shape})")
@@ -322,24 +347,27 @@ def _node_backward(node: Function, g: np.ndarray, retain_graph: bool) -> tuple:
         if gi is None or not needed:
             out.append(None)
             continue
-        gi = _conform(np.asarray(gi), inp, node)
-        if any(gi is other for other in out):  # one array handed to two inputs (Add): each its own
-            gi = gi.copy()
+        data = inp._data
+        if type(gi) is not np.ndarray or gi.shape != data.shape or gi.dtype != data.dtype:
+            gi = _conform(np.asarray(gi), data, node)
+        for other in out:
+            if gi is other:  # one array handed to two inputs (Add): each gets its own
+                gi = gi.copy()
         if _anomaly:
             _check_finite("backward gradient", node.op_name(), gi, node.created_at)
         out.append(gi)
     return tuple(out)
 
 
-def _conform(gi: np.ndarray, inp: Tensor, node: Function) -> np.ndarray:
-    """A gradient from ``backward`` as an array of ``inp``'s shape and dtype."""
-    if gi.shape != inp.shape:
+def _conform(gi: np.ndarray, data: np.ndarray, node: Function) -> np.ndarray:
+    """A gradient from ``backward`` as an array of the input's shape and dtype (those of ``data``)."""
+    if gi.shape != data.shape:
         try:
-            gi = unbroadcast(gi, inp.shape)
+            gi = unbroadcast(gi, data.shape)
         except ValueError:
             raise RuntimeError(f"{node.op_name()}.backward returned a gradient of shape {gi.shape} for an "
-                               f"input of shape {inp.shape}, which does not broadcast to it") from None
-    return gi if gi.dtype == inp.dtype else gi.astype(inp.dtype)
+                               f"input of shape {data.shape}, which does not broadcast to it") from None
+    return gi if gi.dtype == data.dtype else gi.astype(data.dtype)
 
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:
@@ -348,7 +376,7 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
         if t.grad is None:  # a leaf's first gradient: an array of its own
             t.grad = g.copy() if g.base is not None or not g.flags.writeable else g
         else:
-            t.grad = t.grad + g
+            t.grad = np.asarray(t.grad + g)  # (0-d + 0-d gives a NumPy scalar)
 
 
 def retain_grad_of(t: Tensor) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, NoReturn
 
 import numpy as np
 
-__all__ = ["fail", "integer", "number", "boolean", "one_of", "axis", "pick_axis"]
+__all__ = ["fail", "integer", "number", "boolean", "one_of", "axis", "pick_axis", "Default"]
 
 
 def fail(owner: str, name: str, value: Any, expected: str, error: type = ValueError) -> NoReturn:
@@ -90,11 +90,22 @@ def axis(owner: str, name: str, value: Any, ndim: int) -> int:
     return a % ndim
 
 
-def pick_axis(owner: str, axis: Any, dim: Any, default: Any = None) -> Any:
+class Default:
+    """The default of ``axis=`` and of ``dim=`` where either may be given (shown as its value), so
+    that a call giving both, or ``dim=None`` explicitly, can be told from one giving neither."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def pick_axis(owner: str, axis: Any, dim: Any) -> Any:
     """The axis of a call that takes NumPy's ``axis=`` or PyTorch's ``dim=`` (giving both is an error)."""
-    if dim is not None:
-        if axis is not None and axis is not default:
-            raise TypeError(f"{owner}: give axis= or dim= (the same argument), not both; "
-                            f"Received: axis={axis!r}, dim={dim!r}")
-        return dim
-    return axis
+    if isinstance(dim, Default):  # dim= not given
+        return axis.value if isinstance(axis, Default) else axis
+    if not isinstance(axis, Default):
+        raise TypeError(f"{owner}: give axis= or dim= (the same argument), not both; "
+                        f"Received: axis={axis!r}, dim={dim!r}")
+    return dim

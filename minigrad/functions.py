@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import checks, ops
-from .tensor import _PY_NUMBERS, Tensor, as_tensor
+from .tensor import _ALL, _FIRST, _LAST, _NO_DIM, _PY_NUMBERS, Tensor, as_tensor
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "sigmoid", "relu",
@@ -112,52 +112,52 @@ def hardtanh(x: Any, min: float = -1.0, max: float = 1.0) -> Tensor:
     return as_tensor(x).clip(min, max)
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+def sum(x: Any, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
     """Sum over ``axis`` (None = all axes)."""
     return as_tensor(x).sum(axis, keepdims, dim=dim)
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+def mean(x: Any, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
     """Mean over ``axis``; the mean of zero elements is NaN (as in NumPy)."""
     return as_tensor(x).mean(axis, keepdims, dim=dim)
 
 
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+def var(x: Any, axis: Any = _ALL, ddof: int = 0, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
     """Variance over ``axis``; ``ddof=0`` is the biased (population) variance, as in NumPy."""
     return as_tensor(x).var(axis, ddof, keepdims, dim=dim)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+def max(x: Any, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
     """Maximum over ``axis``; ties share the gradient evenly."""
     return as_tensor(x).max(axis, keepdims, dim=dim)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+def min(x: Any, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
     """Minimum over ``axis``; ties share the gradient evenly."""
     return as_tensor(x).min(axis, keepdims, dim=dim)
 
 
-def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+def logsumexp(x: Any, axis: Any = _LAST, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
     """log Σ exp(x) over ``axis``, without overflow."""
     return as_tensor(x).logsumexp(axis, keepdims, dim=dim)
 
 
-def softmax(x: Any, axis: int = -1, *, dim: Any = None) -> Tensor:
+def softmax(x: Any, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis``, stable for large logits."""
     return as_tensor(x).softmax(axis, dim=dim)
 
 
-def log_softmax(x: Any, axis: int = -1, *, dim: Any = None) -> Tensor:
+def log_softmax(x: Any, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for large logits."""
     return as_tensor(x).log_softmax(axis, dim=dim)
 
 
-def argmax(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
+def argmax(x: Any, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
     """Index of the maximum (not differentiable, int64); ``axis=None``: of the flattened tensor."""
     return as_tensor(x).argmax(axis, dim=dim)
 
 
-def argmin(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
+def argmin(x: Any, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
     """Index of the minimum (not differentiable, int64); ``axis=None``: of the flattened tensor."""
     return as_tensor(x).argmin(axis, dim=dim)
 
@@ -177,12 +177,12 @@ def flatten(x: Any, start_dim: int = 0) -> Tensor:
     return as_tensor(x).flatten(start_dim)
 
 
-def expand_dims(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
+def expand_dims(x: Any, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
     """Insert an axis of size 1 at ``axis``."""
     return as_tensor(x).expand_dims(axis, dim=dim)
 
 
-def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
+def squeeze(x: Any, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
     """Remove axes of size 1 (only ``axis`` when given)."""
     return as_tensor(x).squeeze(axis, dim=dim)
 
@@ -197,17 +197,17 @@ def _tensors(op: str, ts: Any) -> list:
     return [as_tensor(t) for t in ts]
 
 
-def concatenate(ts: Sequence[Any], axis: int = 0, *, dim: Any = None) -> Tensor:
+def concatenate(ts: Sequence[Any], axis: int = _FIRST, *, dim: Any = _NO_DIM) -> Tensor:
     """Join tensors along an existing axis; shapes must match except along ``axis``."""
     tensors = _tensors("concatenate", ts)
     if tensors[0].ndim == 0:
         raise ValueError("concatenate: 0-d tensors cannot be concatenated (use mg.stack to make a new axis)")
-    axis = checks.axis("concatenate", "axis", checks.pick_axis("concatenate", axis, dim, 0), tensors[0].ndim)
+    axis = checks.axis("concatenate", "axis", checks.pick_axis("concatenate", axis, dim), tensors[0].ndim)
     return ops.Concatenate.apply(*tensors, axis=axis)
 
 
-def stack(ts: Sequence[Any], axis: int = 0, *, dim: Any = None) -> Tensor:
+def stack(ts: Sequence[Any], axis: int = _FIRST, *, dim: Any = _NO_DIM) -> Tensor:
     """Join tensors of one shape along a new ``axis``."""
     tensors = _tensors("stack", ts)
-    axis = checks.axis("stack", "axis", checks.pick_axis("stack", axis, dim, 0), tensors[0].ndim + 1)
+    axis = checks.axis("stack", "axis", checks.pick_axis("stack", axis, dim), tensors[0].ndim + 1)
     return ops.Stack.apply(*tensors, axis=axis)

@@ -27,6 +27,8 @@ __all__ = [
 
 _default_dtype = [np.dtype(np.float32)]
 _PY_NUMBERS = (float, int, bool)
+# defaults of axis= where dim= may be given instead (they show as None, -1 and 0)
+_ALL, _LAST, _FIRST, _NO_DIM = checks.Default(None), checks.Default(-1), checks.Default(0), checks.Default(None)
 
 
 def get_default_dtype() -> np.dtype:
@@ -292,13 +294,13 @@ class Tensor:
 
     # -- operators ------------------------------------------------------------------------------
     def _operand(self, other: Any) -> Any:
-        """The other operand of a binary op: a Tensor stays; a Python number becomes a 0-d array of a
-        float tensor's dtype (so ``float32 * 2.5`` stays float32; with an integer tensor it stays a
-        number, so ``int * 2.5`` is float64 as in NumPy); anything else follows the dtype policy."""
+        """The other operand of a binary op: a Tensor stays; a Python number stays a number, which
+        NumPy casts to the tensor's dtype (``float32 * 2.5`` stays float32; ``int * 2.5`` is float64);
+        anything else follows the dtype policy."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, _PY_NUMBERS) and not isinstance(other, np.ndarray):
-            if self._data.dtype.kind != "f":
+        if isinstance(other, _PY_NUMBERS):
+            if -65504.0 < other < 65504.0 or self._data.dtype.kind != "f":  # fits every float dtype
                 return other
             if isinstance(other, int) and abs(other) > 2 ** 1024:
                 raise ValueError(f"the Python int {other} is beyond the float range; use a float or a "
@@ -364,35 +366,35 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor: return self @ other
 
     # reductions and the softmax family take NumPy's axis= or PyTorch's dim= (not both)
-    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    def sum(self, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.Sum.apply(self, axis=checks.pick_axis("sum", axis, dim), keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    def mean(self, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.Mean.apply(self, axis=checks.pick_axis("mean", axis, dim), keepdims=keepdims)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    def var(self, axis: Any = _ALL, ddof: int = 0, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.Var.apply(self, axis=checks.pick_axis("var", axis, dim), ddof=ddof, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    def max(self, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.Max.apply(self, axis=checks.pick_axis("max", axis, dim), keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    def min(self, axis: Any = _ALL, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.Min.apply(self, axis=checks.pick_axis("min", axis, dim), keepdims=keepdims)
 
-    def logsumexp(self, axis: Any = -1, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-        return ops.LogSumExp.apply(self, axis=checks.pick_axis("logsumexp", axis, dim, -1), keepdims=keepdims)
+    def logsumexp(self, axis: Any = _LAST, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
+        return ops.LogSumExp.apply(self, axis=checks.pick_axis("logsumexp", axis, dim), keepdims=keepdims)
 
-    def softmax(self, axis: int = -1, *, dim: Any = None) -> Tensor:
-        return ops.Softmax.apply(self, axis=checks.pick_axis("softmax", axis, dim, -1))
+    def softmax(self, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
+        return ops.Softmax.apply(self, axis=checks.pick_axis("softmax", axis, dim))
 
-    def log_softmax(self, axis: int = -1, *, dim: Any = None) -> Tensor:
-        return ops.LogSoftmax.apply(self, axis=checks.pick_axis("log_softmax", axis, dim, -1))
+    def log_softmax(self, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
+        return ops.LogSoftmax.apply(self, axis=checks.pick_axis("log_softmax", axis, dim))
 
-    def argmax(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+    def argmax(self, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
         """Index of the maximum (not differentiable; int64). ``axis=None``: of the flattened tensor."""
         return Tensor(ops.arg_extreme("argmax", self._data, checks.pick_axis("argmax", axis, dim)), dtype=np.int64)
 
-    def argmin(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+    def argmin(self, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
         """Index of the minimum (not differentiable; int64). ``axis=None``: of the flattened tensor."""
         return Tensor(ops.arg_extreme("argmin", self._data, checks.pick_axis("argmin", axis, dim)), dtype=np.int64)
 
@@ -413,11 +415,11 @@ class Tensor:
         """Merge axes ``start_dim`` … last into one: (N, C, H, W) with start_dim=1 -> (N, C·H·W)."""
         return self.reshape(ops.flattened_shape(self.shape, start_dim))
 
-    def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+    def expand_dims(self, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
         """Insert an axis of size 1 at ``axis`` (-ndim-1 … ndim, as in NumPy)."""
         return self.reshape(ops.expanded_shape(self.shape, checks.pick_axis("expand_dims", axis, dim)))
 
-    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+    def squeeze(self, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
         """Remove axes of size 1 (only ``axis`` when given, an int or a tuple; each must have size 1)."""
         return self.reshape(ops.squeezed_shape(self.shape, checks.pick_axis("squeeze", axis, dim)))
 

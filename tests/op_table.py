@@ -432,7 +432,7 @@ OPS = [
        same_shapes, new_axis),
     Op("double", lambda x: _t(x).double(), lambda x: x.astype(np.float64)),
     Op("getitem", lambda x, idx: _t(x)[idx], lambda x, idx: x[_plain(idx)], kwargs=index),
-    Op("affine", F.affine, lambda x, w, b: x @ w + b, affine_shapes),
+    Op("affine", F.affine, lambda x, w, b: x @ w if b is None else x @ w + b, affine_shapes),
     Op("mse_loss", F.mse_loss, lambda p, t, reduction="mean": _reduce((p - t) ** 2, reduction), twins,
        mean_sum_none),
     Op("cross_entropy", F.cross_entropy, _cross_entropy_ref, matrix, class_target),

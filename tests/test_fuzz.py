@@ -49,7 +49,7 @@ from minigrad.nn import functional as F
 
 ALLOWED = (TypeError, ValueError, RuntimeError, FloatingPointError)
 INTERNAL = (AttributeError, KeyError, IndexError, ZeroDivisionError, RecursionError, AssertionError)
-HOT = {"add", "sub", "mul", "neg", "matmul", "sum", "mean"}
+HOT = {"add", "sub", "mul", "neg", "matmul", "sum", "mean", "affine"}  # warn on inf/NaN as NumPy does
 HOT_IEEE_WARNING = re.compile(r"(invalid value|overflow) encountered in (scalar )?"
                               r"(add|subtract|multiply|matmul|reduce|vdot|dot)")
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import checks
 from .. import functions as ops
 from ..functions import elu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
-from ..ops import MSE, Affine, CrossEntropy
+from ..ops import MSE, Affine, Cast, CrossEntropy
 from ..random import default_rng
 from ..tensor import Tensor, as_tensor
 
@@ -32,7 +32,7 @@ __all__ = [
 
 def affine(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight + bias`` as a single op (what ``Dense`` computes before its activation)."""
-    return Affine.apply(as_tensor(x), weight, bias)
+    return Affine.apply(as_tensor(x), as_tensor(weight), None if bias is None else as_tensor(bias))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,9 +44,11 @@ def linear(x: Tensor) -> Tensor:
     return x
 
 
+# an activation name stands for the Tensor method of that name (layers apply it to Tensors)
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
-    "leaky_relu": leaky_relu, "elu": elu, "softplus": softplus, "hardtanh": hardtanh, "softsign": softsign,
+    "linear": linear, "relu": Tensor.relu, "sigmoid": Tensor.sigmoid, "tanh": Tensor.tanh,
+    "softmax": Tensor.softmax, "leaky_relu": Tensor.leaky_relu, "elu": Tensor.elu, "softplus": Tensor.softplus,
+    "hardtanh": Tensor.hardtanh, "softsign": Tensor.softsign,
 }
 
 
@@ -111,7 +113,7 @@ def _as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and like.dtype.kind == "f":
-        return Tensor(np.asarray(x), dtype=like.dtype)
+        return Tensor(x, dtype=like.dtype)
     return Tensor(x)
 
 
@@ -128,13 +130,14 @@ def _check_reduction(name: str, reduction: Any) -> None:
 
 
 def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
-    """Tensors for (pred, target), after checking that the shapes agree and the reduction exists."""
+    """Tensors for (pred, target), after checking that the shapes agree and the reduction exists.
+    The target takes a float prediction's dtype (as in Keras; a Tensor target through a recorded cast)."""
     _check_reduction(name, reduction)
-    if type(pred) is not Tensor:
-        pred = _as_tensor(pred)
-    if type(target) is not Tensor:
-        target = _as_tensor(target, like=pred)
-    if pred._data.shape != target._data.shape:
+    pred = as_tensor(pred)
+    target = _as_tensor(target, like=pred)
+    if target.dtype != pred.dtype and pred.dtype.kind == "f":
+        target = Cast.apply(target, dtype=pred.dtype)
+    if pred.shape != target.shape:
         raise ValueError(f"{name}: input shape {pred.shape} and target shape {target.shape} differ; they "
                          f"must be equal (reshape one, e.g. y.reshape(-1, 1))")
     return pred, target
@@ -197,11 +200,17 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
     Class indices have the scores' shape without the last (class) axis; probabilities/one-hot rows
     have the scores' shape. Integral floats (``mg.tensor([0, 2])`` is float32) count as indices.
     """
-    sshape = scores._data.shape
+    sshape = scores.shape
     if not sshape:
         raise ValueError(f"{name}: input must have a class axis (the last); received a 0-d input")
-    raw = target._data if isinstance(target, Tensor) else target
-    tshape = raw.shape if isinstance(raw, np.ndarray) else np.shape(raw)
+    raw = target.data if isinstance(target, Tensor) else target
+    if not isinstance(raw, np.ndarray):
+        try:
+            raw = np.asarray(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name}: target must be a rectangular array of class indices or probabilities; "
+                             f"received a ragged sequence ({exc})") from None
+    tshape = raw.shape
     if tshape == sshape[:-1]:
         raw = np.asarray(raw)
         n_classes = sshape[-1]

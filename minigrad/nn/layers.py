@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import functions
+from .. import checks, functions
 from ..ops import Cast
 from ..random import default_rng
 from ..tensor import Tensor, get_default_dtype
@@ -83,30 +83,19 @@ def get_initializer(init: str | Callable) -> Callable:
 # argument checks (Keras style: say what was received)
 
 
-def _positive_int(layer: str, name: str, value: Any, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
-        raise (ValueError if isinstance(value, Integral) and not isinstance(value, bool) else TypeError)(
-            f"{layer}: expected `{name}` to be a positive integer; Received: {name}={value!r}")
-    return int(value)
+def _positive_int(layer: str, name: str, value: Any, allow_none: bool = False) -> Any:
+    return checks.integer(layer, name, value, low=1, allow_none=allow_none)
 
 
 def _shape_tuple(layer: str, name: str, value: Any) -> tuple:
     shape = (value,) if isinstance(value, Integral) else value
     if not isinstance(shape, (tuple, list)) or not shape:
-        raise TypeError(f"{layer}: expected `{name}` to be a positive integer or a tuple of them; "
-                        f"Received: {name}={value!r}")
+        checks.fail(layer, name, value, "a positive integer or a tuple of them", TypeError)
     return tuple(_positive_int(layer, name, n) for n in shape)
 
 
-def _float_in(layer: str, name: str, value: Any, lo: float, hi: float, hi_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{layer}: expected `{name}` to be a number; Received: {name}={value!r}")
-    if not (lo <= value < hi if hi_open else lo <= value <= hi):
-        bracket = ")" if hi_open else "]"
-        raise ValueError(f"{layer}: expected `{name}` in [{lo}, {hi}{bracket}; Received: {name}={value!r}")
-    return float(value)
+def _float_in(layer: str, name: str, value: Any, lo: float, hi: float) -> float:
+    return checks.number(layer, name, value, low=lo, high=None if hi == math.inf else hi)
 
 
 def _batched(input_shape: Any) -> tuple:

@@ -76,9 +76,9 @@ class Sigmoid(Function):
     is the right limit.)"""
 
     @staticmethod
+    @np.errstate(over="ignore")
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            y = 1 / (1 + np.exp(-x))
+        y = 1 / (1 + np.exp(-x))
         ctx.save_for_backward(y)
         return y
 
@@ -239,6 +239,7 @@ class Cast(Function):
     """y = x as another float dtype (``t.float()``, ``t.double()``);  dx = g in x's dtype"""
 
     @staticmethod
+    @np.errstate(over="ignore")  # 1e300 as float32 is inf, silently (as in PyTorch)
     def forward(ctx, x, dtype=np.float32):
         return x.astype(dtype)  # (always a copy)
 

@@ -36,10 +36,12 @@ class Affine(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])  # batch axes flattened: (batch, units) and (batch, in)
-        gx = grad @ w.T if nx else None
-        gw = x.reshape(-1, x.shape[-1]).T @ g2 if nw else None
-        gb = g2.sum(axis=0) if nb else None
+        shape = x.shape
+        if grad.ndim != 2:  # batch axes flattened: (batch, units) and (batch, in)
+            x, grad = x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1])
+        gx = (grad @ w.T).reshape(shape) if nx else None
+        gw = x.T @ grad if nw else None
+        gb = grad.sum(axis=0) if nb else None
         return gx, gw, gb
 
     @staticmethod

@@ -27,12 +27,10 @@ def _axes(axis: Any, ndim: int, op: str) -> tuple:
     out = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints; received axis={axis!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % ndim)
+            checks.fail(op, "axis", axis, "None, an int or a tuple of ints", TypeError)
+        out.append(checks.axis(op, "axis", a, ndim))
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in axis={axis!r}")
+        checks.fail(op, "axis", axis, "distinct axes")
     return tuple(sorted(out))
 
 

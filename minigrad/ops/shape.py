@@ -95,9 +95,11 @@ class GetItem(Function):
         try:
             return x[idx]
         except IndexError as exc:  # out of range: still an IndexError, so iteration stops cleanly
-            raise TensorIndexError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
+            raise TensorIndexError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}; "
+                                   f"Received: idx={idx!r} ({type(idx).__name__})") from None
         except TypeError as exc:
-            raise ValueError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
+            raise ValueError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}; "
+                             f"Received: idx={idx!r} ({type(idx).__name__})") from None
 
     @staticmethod
     def backward(ctx, grad):

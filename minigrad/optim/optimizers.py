@@ -133,23 +133,23 @@ class Optimizer:
         for p in self._bound_params("zero_grad()"):
             p.grad = None
 
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")  # (divide: eps=0 and g=0)
     def step(self) -> None:
         """Update every parameter that has a gradient, in place (see the module docstring).
 
         Overflow to inf and NaN from inf gradients happen silently, as in PyTorch (``fit`` stops on a
         non-finite loss)."""
-        params = self._bound_params("step()")
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # (divide: eps=0 and g=0)
-            for i, p in enumerate(params):
-                if p.grad is None:
-                    continue
-                g = self._checked_grad(i, p.grad, p.data)
-                if self.weight_decay:
-                    g = g + self.weight_decay * p.data  # a new array: p.grad itself is never changed
-                state = self.state[i]
-                state["step"] = state.get("step", 0) + 1
-                self.update(p.data, g, state)
-                p._bump_version()
+        for i, p in enumerate(self._bound_params("step()")):
+            if p.grad is None:
+                continue
+            data = p.data
+            g = self._checked_grad(i, p.grad, data)
+            if self.weight_decay:
+                g = g + self.weight_decay * data  # a new array: p.grad itself is never changed
+            state = self.state[i]
+            state["step"] = state.get("step", 0) + 1
+            self.update(data, g, state)
+            p._bump_version()
 
     def _checked_grad(self, i: int, g: Any, data: np.ndarray) -> np.ndarray:
         """``params[i].grad`` as an array of the parameter's dtype (the arithmetic stays in it) and shape."""
