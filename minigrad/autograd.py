@@ -155,6 +155,12 @@ def _check_finite(what: str, op: str, arr: np.ndarray, created_at: str | None = 
 # Function: the op and its graph node
 
 _creation = itertools.count()  # creation order of nodes: a node is always newer than its inputs' nodes
+_changes = [0]  # in-place changes of any tensor so far: backward checks versions only if it moved
+
+
+def note_inplace_change() -> None:
+    """Count an in-place change of some tensor (``Tensor._bump_version`` calls it)."""
+    _changes[0] += 1
 
 
 class Function:
@@ -175,7 +181,8 @@ class Function:
     needs_input_grad: tuple = ()
     saved_tensors: tuple | None = ()  # None once backward freed them
     created_at: str | None = None  # the user's source line, recorded in anomaly mode
-    saved_versions: list = []  # (position, version counter, version) of each saved tensor; see apply
+    versions: list = []  # the inputs' versions at forward, kept when forward saved something
+    output_counter: list | None = None  # the output's version counter, kept when forward saved the output
     _retained: Any = None  # a weak reference to the output, set by Tensor.retain_grad()
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -206,14 +213,16 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the unwrapped arguments; return a Tensor that remembers this call."""
         ctx = object.__new__(cls)  # the node (see __init__)
-        arrays, needs = [], []
+        arrays, needs, versions = [], [], []
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 needs.append(a._requires_grad)
+                versions.append(a._version_counter[0])
             else:
                 arrays.append(a)
                 needs.append(False)
+                versions.append(None)
         try:
             out = Tensor._from_op(cls.forward(ctx, *arrays, **kwargs))
         except ValueError as exc:
@@ -223,8 +232,11 @@ class Function:
         if True in needs and _grad.enabled:
             ctx.inputs, ctx.kwargs, ctx.needs_input_grad = args, kwargs, tuple(needs)
             ctx.seq = next(_creation)
-            if ctx.saved_tensors:
-                ctx.saved_versions = _saved_versions(ctx.saved_tensors, (out, *args))
+            if ctx.saved_tensors:  # backward refuses to run if a saved input or output changed since
+                ctx.versions, ctx.clock = versions, _changes[0]
+                for s in ctx.saved_tensors:
+                    if s is out._data:
+                        ctx.output_counter = out._version_counter  # (at version 0 now)
             out.grad_fn, out._requires_grad = ctx, True
         if _anomaly:
             _check_finite("forward output", cls.op_name(), out._data)
@@ -238,19 +250,6 @@ def _share_version(out: Tensor, args: tuple) -> None:
         if isinstance(a, Tensor) and np.may_share_memory(out._data, a._data):
             out._version_counter = a._version_counter
             return
-
-
-def _saved_versions(saved: tuple, tensors: tuple) -> list:
-    """(position, version counter, version now) of each of ``tensors`` (the output, then the inputs)
-    whose array forward saved: backward refuses to run if one of them changed in place since."""
-    out = []
-    for i, t in enumerate(tensors):
-        if isinstance(t, Tensor):
-            for s in saved:
-                if s is t._data:
-                    out.append((i, t._version_counter, t._version_counter[0]))
-                    break
-    return out
 
 
 def _forward_error(cls: type, args: tuple, exc: ValueError) -> ValueError:
@@ -295,72 +294,82 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False,
 
 @np.errstate(all="ignore")  # inf and NaN in gradients arise silently (mg.detect_anomaly() reports them)
 def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callable | None) -> None:
-    pending = {root.seq: grad}  # gradient of each waiting node's output, summed so far
+    pending = {root: grad}  # gradient of each waiting node's output, summed so far
     heap = [(-root.seq, root)]  # newest node first
     while heap:
         node = heapq.heappop(heap)[1]
-        g = pending.pop(node.seq)
-        grads_in = _node_backward(node, g, retain_graph)
-        for inp, gi in zip(node.inputs, grads_in):
-            if gi is None:
+        g = pending.pop(node)
+        if node.saved_tensors is None:
+            _freed_error(node)
+        if node.versions and node.clock != _changes[0]:  # something changed in place since forward
+            _check_versions(node)
+        if node._retained is not None and node._retained() is not None:
+            _accumulate(node._retained(), g.copy())  # a non-leaf's .grad, asked for by retain_grad()
+        grads = node.backward(node, g)
+        if not retain_graph:
+            node.saved_tensors = None
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(node.inputs):
+            _count_error(node, grads)
+        sent: list = []  # the gradient sent to each input (None: none)
+        for inp, gi, needed in zip(node.inputs, grads, node.needs_input_grad):
+            if gi is None or not needed:
+                sent.append(None)
                 continue
+            data = inp._data
+            if type(gi) is not np.ndarray or gi.shape != data.shape or gi.dtype is not data.dtype:
+                gi = _conform(gi, data, node)
+            for other in sent:
+                if gi is other:  # one array handed to two inputs (Add): each gets its own
+                    gi = gi.copy()
+            if _anomaly:
+                _check_finite("backward gradient", node.op_name(), gi, node.created_at)
+            sent.append(gi)
             fn = inp.grad_fn
             if fn is None:  # a leaf that requires grad
                 _accumulate(inp, gi)
-            elif fn.seq in pending:
-                pending[fn.seq] = np.asarray(pending[fn.seq] + gi)  # (0-d + 0-d gives a NumPy scalar)
+            elif fn in pending:
+                pending[fn] = np.asarray(pending[fn] + gi)  # (0-d + 0-d gives a NumPy scalar)
             else:
-                pending[fn.seq] = gi
+                pending[fn] = gi
                 heapq.heappush(heap, (-fn.seq, fn))
         if on_step is not None:
-            on_step(node, g, grads_in)
+            on_step(node, g, tuple(sent))
 
 
-def _node_backward(node: Function, g: np.ndarray, retain_graph: bool) -> tuple:
-    """Run one node's backward; return one gradient per input, shaped and typed like that input."""
-    if node.saved_tensors is None:
-        raise RuntimeError(
-            f"Trying to backward through the graph a second time (through {node.op_name()}): its saved "
-            "arrays were freed after the first backward(). Specify retain_graph=True on the first "
-            "backward() call if you need to backward through the graph again.")
-    for i, counter, version in node.saved_versions:
-        if counter[0] != version:
-            what = (f"the output of {node.op_name()}" if i == 0 else
-                    f"an input of {node.op_name()} (shape {node.inputs[i - 1].shape})")
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {what} is at version {counter[0]}; expected version {version} instead. Do not "
-                f"change a tensor (or a view or detach() of it) in place between its use in forward and "
-                f"backward().")
-    if node._retained is not None and node._retained() is not None:
-        _accumulate(node._retained(), g)
-    grads = node.backward(node, g)
-    if not retain_graph:
-        node.saved_tensors = None
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    if len(grads) != len(node.inputs):
-        raise RuntimeError(f"{node.op_name()}.backward returned {len(grads)} gradients for "
-                           f"{len(node.inputs)} inputs; return one per positional input of forward")
-    out: list = []
-    for inp, gi, needed in zip(node.inputs, grads, node.needs_input_grad):
-        if gi is None or not needed:
-            out.append(None)
-            continue
-        data = inp._data
-        if type(gi) is not np.ndarray or gi.shape != data.shape or gi.dtype != data.dtype:
-            gi = _conform(np.asarray(gi), data, node)
-        for other in out:
-            if gi is other:  # one array handed to two inputs (Add): each gets its own
-                gi = gi.copy()
-        if _anomaly:
-            _check_finite("backward gradient", node.op_name(), gi, node.created_at)
-        out.append(gi)
-    return tuple(out)
+def _freed_error(node: Function) -> None:
+    raise RuntimeError(
+        f"Trying to backward through the graph a second time (through {node.op_name()}): its saved "
+        "arrays were freed after the first backward(). Specify retain_graph=True on the first "
+        "backward() call if you need to backward through the graph again.")
 
 
-def _conform(gi: np.ndarray, data: np.ndarray, node: Function) -> np.ndarray:
+def _count_error(node: Function, grads: tuple) -> None:
+    raise RuntimeError(f"{node.op_name()}.backward returned {len(grads)} gradients for "
+                       f"{len(node.inputs)} inputs; return one per positional input of forward")
+
+
+def _check_versions(node: Function) -> None:
+    """Refuse to run ``node`` if an array its forward saved was changed in place since (the version
+    counter of that tensor, shared with its views and detach(), moved on)."""
+    for inp, version in zip(node.inputs, node.versions):
+        if version is not None and inp._version_counter[0] != version and any(s is inp._data for s in node.saved_tensors):
+            _version_error(f"an input of {node.op_name()} (shape {inp.shape})", inp._version_counter[0], version)
+    if node.output_counter is not None and node.output_counter[0] != 0:
+        _version_error(f"the output of {node.op_name()}", node.output_counter[0], 0)
+
+
+def _version_error(what: str, now: int, expected: int) -> None:
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} is at version {now}; expected version {expected} instead. Do not change a tensor (or a view "
+        f"or detach() of it) in place between its use in forward and backward().")
+
+
+def _conform(gi: Any, data: np.ndarray, node: Function) -> np.ndarray:
     """A gradient from ``backward`` as an array of the input's shape and dtype (those of ``data``)."""
+    gi = np.asarray(gi)
     if gi.shape != data.shape:
         try:
             gi = unbroadcast(gi, data.shape)

@@ -128,6 +128,7 @@ class Tensor:
     def _bump_version(self) -> None:
         """Record an in-place change of this tensor's array (and so of its views)."""
         self._version_counter[0] += 1
+        autograd.note_inplace_change()
 
     shape = property(lambda self: self._data.shape, doc="tuple of dimensions")
     dtype = property(lambda self: self._data.dtype, doc="numpy dtype")
@@ -294,14 +295,16 @@ class Tensor:
 
     # -- operators ------------------------------------------------------------------------------
     def _operand(self, other: Any) -> Any:
-        """The other operand of a binary op: a Tensor stays; a Python number stays a number, which
-        NumPy casts to the tensor's dtype (``float32 * 2.5`` stays float32; ``int * 2.5`` is float64);
-        anything else follows the dtype policy."""
+        """The other operand of a binary op: a Tensor stays; a Python number becomes a 0-d array of a
+        float tensor's dtype (so ``float32 * 2.5`` stays float32; with an integer tensor it stays a
+        number, so ``int * 2.5`` is float64 as in NumPy); anything else follows the dtype policy."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, _PY_NUMBERS):
-            if -65504.0 < other < 65504.0 or self._data.dtype.kind != "f":  # fits every float dtype
+            if self._data.dtype.kind != "f":
                 return other
+            if -65504.0 < other < 65504.0:  # fits every float dtype
+                return np.array(other, self._data.dtype)
             if isinstance(other, int) and abs(other) > 2 ** 1024:
                 raise ValueError(f"the Python int {other} is beyond the float range; use a float or a "
                                  f"smaller number")

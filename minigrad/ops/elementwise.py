@@ -115,7 +115,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)
+        return grad - grad * y * y  # g·(1 - y²)
 
 
 class LeakyReLU(Function):
