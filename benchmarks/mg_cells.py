@@ -1,7 +1,7 @@
 """The minigrad side of each workload, through the public API only (``import minigrad as mg``).
 
 W2 and W4 use ``mg.Tensor`` ops with a manual SGD update (``p.data -= lr * p.grad``, the
-micrograd/lecture idiom). W1, W3 and W5 use ``mg.nn`` / ``mg.optim`` (SPEC §6, §8, §9) as a user
+micrograd/lecture idiom). W1, W3 and W5 use ``mg.nn`` / ``mg.optim`` as a user
 writes them; while those cannot be imported, their factories raise ``NotAvailable`` and the table
 says so.
 """

@@ -36,7 +36,7 @@ class BrokenSwish(Swish):
 
 
 class Cube(mg.Function):
-    """y = x³;  dy/dx = 3x² (the SPEC's example)"""
+    """y = x³;  dy/dx = 3x² (the lectures' example of a custom op)"""
 
     @staticmethod
     def forward(ctx, x):

@@ -1,4 +1,4 @@
-"""Keras-style training: compile / fit / evaluate / predict / summary / History (SPEC §9, §11)."""
+"""Keras-style training: compile / fit / evaluate / predict / summary / History."""
 import re
 import sys
 import threading
