@@ -112,7 +112,8 @@ def test_random_graphs_of_chains_and_branches_match_finite_differences(program):
         vals = [x]
         for op, i, j in program:
             a, b = vals[-1 - i % len(vals)], vals[-1 - j % len(vals)]
-            vals.append(a.tanh() if op == "tanh" else a * b if op == "mul" else a + b if op == "add" else a * 0.5)
+            vals.append(a.tanh() if op == "tanh" else a * b if op == "mul" else a + b if op == "add"
+                        else a * 0.5)
         return (vals[-1] + vals[len(vals) // 2]).sum()  # the output also reaches back into the middle
 
     x = mg.tensor(np.linspace(-0.9, 0.8, 3), requires_grad=True, dtype=np.float64)
@@ -496,5 +497,5 @@ def test_unbroadcast_sums_a_gradient_back_to_each_broadcast_shape_like_numpy(dat
         expected = grad.sum(axis=axes).reshape(shape) if axes else grad
         got = unbroadcast(grad, shape)
     assert got.shape == tuple(shape) and got.dtype == grad.dtype
-    np.testing.assert_allclose(got, expected, rtol=1e-2 if dtype == np.float16 else 1e-5,
-                               atol=np.abs(grad[np.isfinite(grad)].astype(np.float64)).sum() * np.finfo(dtype).eps * 8)
+    atol = np.abs(grad[np.isfinite(grad)].astype(np.float64)).sum() * np.finfo(dtype).eps * 8
+    np.testing.assert_allclose(got, expected, rtol=1e-2 if dtype == np.float16 else 1e-5, atol=atol)

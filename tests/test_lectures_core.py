@@ -5,7 +5,8 @@ import minigrad as mg
 
 
 def test_example1_matrix_products():
-    np.testing.assert_array_equal((mg.tensor([[1, 2]]) @ mg.tensor([[1, 2, 3], [4, 5, 6]])).data, [[9, 12, 15]])
+    np.testing.assert_array_equal((mg.tensor([[1, 2]]) @ mg.tensor([[1, 2, 3], [4, 5, 6]])).data,
+                                  [[9, 12, 15]])
     x = mg.tensor([[6, 5], [4, 7], [5, 6], [6, 7]])
     w = mg.tensor([[1, 2, 3], [4, 5, 6]])
     expected = [[26, 37, 48], [32, 43, 54], [29, 40, 51], [34, 47, 60]]
@@ -32,8 +33,10 @@ def test_example3_xor_with_fixed_weights():
 
 
 def test_example4_softmax_numbers():
-    np.testing.assert_allclose(mg.softmax(mg.tensor([2.20, 1.39, 0.85])).data, [0.59, 0.26, 0.15], atol=0.005)
-    np.testing.assert_allclose(mg.softmax(mg.tensor([0.00, -1.39, -2.20])).data, [0.74, 0.18, 0.08], atol=0.005)
+    np.testing.assert_allclose(mg.softmax(mg.tensor([2.20, 1.39, 0.85])).data, [0.59, 0.26, 0.15],
+                               atol=0.005)
+    np.testing.assert_allclose(mg.softmax(mg.tensor([0.00, -1.39, -2.20])).data, [0.74, 0.18, 0.08],
+                               atol=0.005)
 
 
 def test_example5_cross_entropy_gradient_on_logits_is_a_minus_y():

@@ -39,7 +39,8 @@ ONE_HOT = np.eye(3)[LABELS]
 CASES = [
     (F.mse_loss, nn.MSELoss, PRED, TARGET, lambda p, t: (p - t) ** 2),
     (F.l1_loss, nn.L1Loss, PRED, TARGET, lambda p, t: np.abs(p - t)),
-    (F.binary_cross_entropy, nn.BCELoss, PROB, BINARY, lambda p, t: -(t * np.log(p) + (1 - t) * np.log(1 - p))),
+    (F.binary_cross_entropy, nn.BCELoss, PROB, BINARY,
+     lambda p, t: -(t * np.log(p) + (1 - t) * np.log(1 - p))),
     (F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss, PRED, BINARY,
      lambda z, t: -(t * np.log(_sigmoid(z)) + (1 - t) * np.log(1 - _sigmoid(z)))),
     (F.cross_entropy, nn.CrossEntropyLoss, PRED, LABELS, lambda z, t: -_log_softmax(z)[np.arange(6), t]),
@@ -64,8 +65,8 @@ def test_loss_gradients_pass_gradcheck(fn, cls, x, target, closed_form, reductio
     assert mg.gradcheck(lambda a: fn(a, target, reduction=reduction), [_t(x)])
 
 
-@pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits,
-                                F.cross_entropy])
+@pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss, F.binary_cross_entropy,
+                                F.binary_cross_entropy_with_logits, F.cross_entropy])
 def test_gradient_with_respect_to_a_target_that_requires_grad(fn):
     x = PROB if fn is F.binary_cross_entropy else PRED
     target = PROB if fn is F.cross_entropy else TARGET if fn in (F.mse_loss, F.l1_loss) else BINARY
@@ -146,7 +147,8 @@ def test_bce_on_sigmoid_outputs_matches_bce_with_logits():
                                F.binary_cross_entropy_with_logits(z, BINARY).data, rtol=1e-10)
 
 
-@pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+@pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss, F.binary_cross_entropy,
+                                F.binary_cross_entropy_with_logits])
 def test_mismatched_shapes_raise_naming_both(fn):
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
         fn(_t(np.full((4, 1), 0.5)), np.ones(4))

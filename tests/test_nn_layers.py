@@ -408,7 +408,8 @@ def test_lecture05_duallayer_hand_gradients_equal_autograd(f64):
     x = rng.normal(size=(m, n_features))
     y = rng.integers(0, 2, size=(m, 1)).astype(np.float64)
     mg.manual_seed(1)
-    model = nn.Sequential(nn.Dense(n_hidden, activation="sigmoid", input_dim=n_features, kernel_initializer="normal"),
+    model = nn.Sequential(nn.Dense(n_hidden, activation="sigmoid", input_dim=n_features,
+                                   kernel_initializer="normal"),
                           nn.Dense(1, activation="sigmoid", kernel_initializer="normal"))
     model[0].bias.data = rng.normal(size=n_hidden)
     model[1].bias.data = rng.normal(size=1)

@@ -1,4 +1,4 @@
-"""Safety nets (SPEC §12): in-place checks, anomaly detection, memory, bad data, threads.
+"""Safety nets: in-place checks, anomaly detection, memory, bad data, threads.
 
 What test_engine.py already covers (the basic version error, the first detect_anomaly cases, a
 10,000-op graph freed by refcount) is not repeated here; these tests go around the edges a
@@ -140,7 +140,8 @@ def test_every_inplace_change_of_a_saved_input_is_caught(how, saved):
         x = w * 2
         loss = (x * x).sum()
     _change(x, how)
-    with pytest.raises(RuntimeError, match=r"an input of mul \(shape \(2,\)\) is at version 1; expected version 0"):
+    with pytest.raises(RuntimeError,
+                       match=r"an input of mul \(shape \(2,\)\) is at version 1; expected version 0"):
         loss.backward()
 
 
@@ -263,7 +264,8 @@ def test_detect_anomaly_points_at_the_users_line_even_when_a_layer_made_the_op()
     net = Net()
     with mg.detect_anomaly():
         out = net(mg.tensor(np.ones((1, 2))))
-        with pytest.raises(FloatingPointError, match=r"blowup: backward gradient holds NaN.*test_reliability\.py"):
+        with pytest.raises(FloatingPointError,
+                           match=r"blowup: backward gradient holds NaN.*test_reliability\.py"):
             out.sum().backward()
 
 
@@ -330,7 +332,8 @@ def _private_saved_arrays(root: mg.Tensor) -> list:
     nodes = _graph_nodes(root)
     tensors = [t for n in nodes for t in n.inputs if isinstance(t, mg.Tensor)] + [root]
     held = {id(t._data) for t in tensors} | {id(t._data.base) for t in tensors}  # (an output may be a view)
-    held |= {id(a) for n in nodes for a in n.inputs if isinstance(a, np.ndarray)}  # constants the op was given
+    # constants the op was given
+    held |= {id(a) for n in nodes for a in n.inputs if isinstance(a, np.ndarray)}
     return [weakref.ref(a) for n in nodes for a in (n.saved_tensors or ())
             if isinstance(a, np.ndarray) and id(a) not in held]
 
@@ -459,7 +462,7 @@ def test_200_batches_of_fit_do_not_grow_memory():
 
 
 # =============================================================================================
-# bad data (SPEC §12)
+# bad data
 
 
 class Weird:
@@ -467,8 +470,9 @@ class Weird:
 
 
 @pytest.mark.parametrize("bad, exc, words", [
-    ({"a": 1}, TypeError, "objects"), ({1, 2}, TypeError, "objects"), ((i for i in range(3)), TypeError, "objects"),
-    ([1, None], TypeError, "objects"), ([[1, 2], [3, [4]]], ValueError, "ragged"), ([[1], [2, 3]], ValueError, "ragged"),
+    ({"a": 1}, TypeError, "objects"), ({1, 2}, TypeError, "objects"),
+    ((i for i in range(3)), TypeError, "objects"), ([1, None], TypeError, "objects"),
+    ([[1, 2], [3, [4]]], ValueError, "ragged"), ([[1], [2, 3]], ValueError, "ragged"),
     (b"12", TypeError, "bytes|string"), (Weird(), TypeError, "objects"), ([Weird()], TypeError, "objects"),
     (np.array(["1.5"]), TypeError, "strings"), (np.array([b"x"]), TypeError, "bytes"),
     (np.array(["2020-01-01"], dtype="datetime64[D]"), TypeError, "datetime64"),
@@ -498,7 +502,8 @@ def test_requires_grad_on_integer_or_boolean_tensors_raises_type_error(make):
         make()
 
 
-@pytest.mark.parametrize("make", [lambda: mg.zeros(3, dtype=np.int64), lambda: mg.full((2,), 7, dtype=np.uint8)])
+@pytest.mark.parametrize("make", [lambda: mg.zeros(3, dtype=np.int64),
+                                  lambda: mg.full((2,), 7, dtype=np.uint8)])
 def test_creation_functions_keep_an_explicit_integer_dtype_and_refuse_requires_grad(make):
     assert make().dtype.kind in "iu"
     with pytest.raises(TypeError, match="floating-point"):
@@ -518,8 +523,8 @@ def test_an_explicit_non_numeric_dtype_is_refused(dtype):
 
 
 @pytest.mark.parametrize("where, make_x, make_y, words", [
-    ("x", lambda x: np.where(np.arange(x.size).reshape(x.shape) == 7, np.nan, x), None, r"fit: x holds 1 non-finite"
-     r" value\(s\) \(NaN first at index \(2, 1\)\)"),
+    ("x", lambda x: np.where(np.arange(x.size).reshape(x.shape) == 7, np.nan, x), None,
+     r"fit: x holds 1 non-finite value\(s\) \(NaN first at index \(2, 1\)\)"),
     ("x", lambda x: x * np.inf, None, r"fit: x holds 96 non-finite value\(s\) \(inf"),
     ("y", None, lambda y: np.where(y > 0, np.inf, y), r"fit: y holds \d+ non-finite"),
 ])
@@ -569,7 +574,8 @@ def test_zero_size_batches_flow_through_a_model_forward_and_backward():
     (lambda: mg.ones((2, 3)).reshape(4), r"shape \(2, 3\).*into shape \(4,\)"),
     (lambda: F.mse_loss(mg.ones((4, 1)), np.ones(4)), r"\(4, 1\).*\(4,\).*reshape"),
     (lambda: F.binary_cross_entropy(mg.ones((3,)) * 0.5, np.ones((3, 1))), r"\(3,\).*\(3, 1\)"),
-    (lambda: F.cross_entropy(mg.ones((4, 3)), np.zeros(5, dtype=int)), r"\(4, 3\).*\(5,\).*class indices of shape \(4,\)"),
+    (lambda: F.cross_entropy(mg.ones((4, 3)), np.zeros(5, dtype=int)),
+     r"\(4, 3\).*\(5,\).*class indices of shape \(4,\)"),
     (lambda: nn.Dense(2, input_dim=3)(mg.ones((5, 4))), r"last dimension is 3.*\(5, 4\)"),
     (lambda: nn.BatchNorm(3)(mg.ones((5, 4))), r"num_features=3.*\(5, 4\)"),
     (lambda: nn.LayerNorm(3)(mg.ones((5, 4))), r"\(3,\).*\(5, 4\)"),
@@ -588,7 +594,8 @@ def test_fit_shape_mismatches_name_the_arrays_and_their_shapes():
         model.fit(x, y[:31], verbose=0)
     with pytest.raises(ValueError, match=r"x of shape \(32, 4\) does not fit the model.*\(None, 3\)"):
         model.fit(np.ones((32, 4)), y, verbose=0)
-    with pytest.raises(ValueError, match=r"y of shape \(32, 2\) does not fit the model's output of shape \(None, 1\)"):
+    with pytest.raises(ValueError,
+                       match=r"y of shape \(32, 2\) does not fit the model's output of shape \(None, 1\)"):
         model.fit(x, np.ones((32, 2)), verbose=0)
 
 
@@ -609,7 +616,8 @@ def test_load_state_dict_lists_every_mismatched_missing_unexpected_and_non_numer
     saved = opt.state_dict()
     saved["state.0.m"] = np.ones((2, 2))
     saved["num_params"] = 4
-    with pytest.raises(ValueError, match=r"state\.0\.m has shape \(2, 2\) but params\[0\] has shape \(3, 8\)"):
+    with pytest.raises(ValueError,
+                       match=r"state\.0\.m has shape \(2, 2\) but params\[0\] has shape \(3, 8\)"):
         opt.load_state_dict(saved)
 
 
@@ -642,7 +650,8 @@ def test_load_state_dict_lists_every_mismatched_missing_unexpected_and_non_numer
     (lambda: mg.ones((2, 3)).reshape(2.0, 3), TypeError, r"shape=\(2\.0, 3\)"),
     (lambda: mg.ones((2, 3)).transpose("a"), TypeError, r"axes=\('a',\)"),
     (lambda: mg.ones(3).expand_dims(5), ValueError, r"axis=5 is out of range"),
-    (lambda: mg.concatenate(mg.ones((2, 2))), TypeError, r"list or tuple of tensors.*Tensor of shape \(2, 2\)"),
+    (lambda: mg.concatenate(mg.ones((2, 2))), TypeError,
+     r"list or tuple of tensors.*Tensor of shape \(2, 2\)"),
     (lambda: mg.concatenate([mg.ones(2)], axis=3), ValueError, r"axis=3 is out of range"),
     (lambda: mg.leaky_relu(mg.ones(2), alpha=None), TypeError, r"alpha=None"),
     (lambda: mg.clip(mg.ones(2), "0", 1), TypeError, r"min='0'"),
@@ -753,7 +762,8 @@ def test_two_threads_training_two_models_match_the_same_runs_done_one_after_the_
     mg.manual_seed(123)  # the global generator is not what fit(seed=...) draws from
     parallel: dict = {}
     barrier = threading.Barrier(3)
-    threads = [threading.Thread(target=_train, args=(s, parallel, k, barrier)) for s, k in ((1, "a"), (2, "b"))]
+    threads = [threading.Thread(target=_train, args=(s, parallel, k, barrier))
+               for s, k in ((1, "a"), (2, "b"))]
     for t in threads:
         t.start()
     with mg.no_grad():  # grad mode is per thread: this must not reach the training threads

@@ -13,7 +13,18 @@ import numpy as np
 
 from .. import checks
 from .. import functions as ops
-from ..functions import elu, hardtanh, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
+from ..functions import (
+    elu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+)
 from ..ops import MSE, Affine, Cast, CrossEntropy
 from ..random import default_rng
 from ..tensor import Tensor, as_tensor
@@ -47,8 +58,8 @@ def linear(x: Tensor) -> Tensor:
 # an activation name stands for the Tensor method of that name (layers apply it to Tensors)
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": linear, "relu": Tensor.relu, "sigmoid": Tensor.sigmoid, "tanh": Tensor.tanh,
-    "softmax": Tensor.softmax, "leaky_relu": Tensor.leaky_relu, "elu": Tensor.elu, "softplus": Tensor.softplus,
-    "hardtanh": Tensor.hardtanh, "softsign": Tensor.softsign,
+    "softmax": Tensor.softmax, "leaky_relu": Tensor.leaky_relu, "elu": Tensor.elu,
+    "softplus": Tensor.softplus, "hardtanh": Tensor.hardtanh, "softsign": Tensor.softsign,
 }
 
 
@@ -79,7 +90,8 @@ def activation_name(fn: Callable) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
 
 
-def dropout(x: Tensor, rate: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
+def dropout(x: Tensor, rate: float = 0.5, training: bool = True,
+            rng: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: zero each element with probability ``rate``, scale survivors by 1/(1-rate).
 
     Identity when ``training`` is False or ``rate == 0``. The mask comes from ``rng`` (default: the
@@ -90,7 +102,8 @@ def dropout(x: Tensor, rate: float = 0.5, training: bool = True, rng: np.random.
         return x
     x = _as_tensor(x)
     if rng is not None and not isinstance(rng, np.random.Generator):
-        checks.fail("dropout", "rng", rng, "a numpy Generator (np.random.default_rng(seed)) or None", TypeError)
+        checks.fail("dropout", "rng", rng, "a numpy Generator (np.random.default_rng(seed)) or None",
+                    TypeError)
     gen = rng if rng is not None else default_rng()
     keep = gen.random(x.shape) >= rate
     scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
@@ -211,6 +224,7 @@ def _class_target(name: str, scores: Tensor, target: Any) -> tuple:
             raise ValueError(f"{name}: target must be a rectangular array of class indices or probabilities; "
                              f"received a ragged sequence ({exc})") from None
     tshape = raw.shape
+    out_of_range: int | np.integer | np.bool_  # a count or a flag: only its truth is read
     if tshape == sshape[:-1]:
         raw = np.asarray(raw)
         n_classes = sshape[-1]

@@ -1,4 +1,5 @@
-"""Layers: weight initializers, ``Dense``, activation modules, ``Dropout``, ``BatchNorm``, ``LayerNorm``, ``Flatten``.
+"""Layers: weight initializers, ``Dense``, activation modules, ``Dropout``, ``BatchNorm``, ``LayerNorm``,
+``Flatten``.
 
 Every layer is built from minigrad's differentiable ops, so its backward pass is the ops' backward
 passes; nothing here writes a gradient by hand. Shapes in docstrings use N for the batch size.
@@ -8,7 +9,7 @@ Shape metadata (``input_shape``/``output_shape``, with ``None`` as the batch dim
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, Callable
 
 import numpy as np
@@ -137,21 +138,26 @@ class Dense(Module):
         if input_shape is not None:
             dims = _shape_tuple("Dense", "input_shape", input_shape)
             if self.input_dim is not None and dims[-1] != self.input_dim:
-                raise ValueError(f"Dense: input_dim={self.input_dim} and input_shape={input_shape!r} disagree")
+                raise ValueError(f"Dense: input_dim={self.input_dim} and "
+                                 f"input_shape={input_shape!r} disagree")
             self.input_dim = dims[-1]
         if not isinstance(use_bias, (bool, np.bool_)):
-            raise TypeError(f"Dense: expected `use_bias` to be True or False; Received: use_bias={use_bias!r}")
+            raise TypeError(f"Dense: expected `use_bias` to be True or False; "
+                            f"Received: use_bias={use_bias!r}")
         self.use_bias = bool(use_bias)
         self._init = get_initializer(kernel_initializer)
         self._init_name = kernel_initializer if isinstance(kernel_initializer, str) else "custom"
-        if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (np.random.Generator, Integral))):
-            raise TypeError(f"Dense: rng must be a numpy Generator, an int seed or None; Received: rng={rng!r}")
+        if rng is not None and (isinstance(rng, bool)
+                                or not isinstance(rng, (np.random.Generator, Integral))):
+            raise TypeError(f"Dense: rng must be a numpy Generator, an int seed or None; "
+                            f"Received: rng={rng!r}")
         if isinstance(rng, Integral) and rng < 0:
             raise ValueError(f"Dense: an int seed for rng must be >= 0; Received: rng={rng!r}")
         self._rng = np.random.default_rng(rng) if isinstance(rng, Integral) else rng
         self.built = False
         if self.input_dim is not None:
-            self.build((None,) + (tuple(input_shape)[:-1] if input_shape is not None else ()) + (self.input_dim,))
+            leading = tuple(input_shape)[:-1] if input_shape is not None else ()
+            self.build((None,) + leading + (self.input_dim,))
 
     def build(self, input_shape: tuple) -> None:
         """Create ``weight`` (in, units) and ``bias`` (units,) for inputs of ``input_shape``."""
@@ -166,7 +172,8 @@ class Dense(Module):
         rng = self._rng if self._rng is not None else default_rng()
         w = np.asarray(self._init((int(n_in), self.units), rng))
         if w.shape != (n_in, self.units):
-            raise ValueError(f"Dense: the kernel initializer returned shape {w.shape}; expected {(n_in, self.units)}")
+            raise ValueError(f"Dense: the kernel initializer returned shape {w.shape}; "
+                             f"expected {(n_in, self.units)}")
         self.weight = Parameter(w.astype(get_default_dtype()))
         self.bias = Parameter(np.zeros(self.units, dtype=get_default_dtype())) if self.use_bias else None
         self.input_dim = int(n_in)
@@ -179,8 +186,9 @@ class Dense(Module):
 
     def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
         if name in ("weight", "bias"):
-            raise AttributeError(f"Dense(units={self.__dict__.get('units')}) has not been built yet, so it has "
-                                 f"no {name}: pass input_dim=... or call the layer on an input first")
+            raise AttributeError(f"Dense(units={self.__dict__.get('units')}) has not been built yet, "
+                                 f"so it has no {name}: pass input_dim=... or call the layer on an "
+                                 f"input first")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -195,7 +203,8 @@ class Dense(Module):
             x = Tensor(x)
         if not self.built:
             if x.ndim == 0:
-                raise ValueError(f"Dense(units={self.units}) needs inputs with a feature axis; received a 0-d input")
+                raise ValueError(f"Dense(units={self.units}) needs inputs with a feature axis; "
+                                 f"received a 0-d input")
             self.build((None,) + x.shape[1:] if x.ndim >= 2 else (None, x.shape[0]))
         if x.dtype != self.weight.dtype:  # as Keras: inputs take the layer's dtype (a recorded cast)
             x = Cast.apply(x, dtype=self.weight.dtype)
@@ -258,6 +267,8 @@ class Tanh(_ShapePreserving):
 
 class Softmax(_ShapePreserving):
     """y = exp(x) / Σ exp(x) along ``axis`` (stable for large logits)"""
+
+    axis: int
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
@@ -351,6 +362,9 @@ class BatchNorm(_ShapePreserving):
     Keras's ``momentum=0.99`` is this ``momentum=0.01``.
     """
 
+    running_mean: np.ndarray  # buffers (register_buffer), made by build()
+    running_var: np.ndarray
+
     def __init__(self, num_features: int | None = None, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
         super().__init__()
         self.num_features = _positive_int("BatchNorm", "num_features", num_features, allow_none=True)
@@ -367,7 +381,8 @@ class BatchNorm(_ShapePreserving):
             raise ValueError(f"BatchNorm expects (N, C) inputs; Received: input_shape={input_shape}")
         c = _positive_int("BatchNorm", "num_features", input_shape[-1])
         if self.num_features is not None and c != self.num_features:
-            raise ValueError(f"BatchNorm(num_features={self.num_features}) Received: input_shape={input_shape}")
+            raise ValueError(f"BatchNorm(num_features={self.num_features}) "
+                             f"Received: input_shape={input_shape}")
         dtype = get_default_dtype()
         self.weight = Parameter(np.ones(c, dtype=dtype))
         self.bias = Parameter(np.zeros(c, dtype=dtype))
@@ -392,19 +407,22 @@ class BatchNorm(_ShapePreserving):
         if not self.built:
             self.build((None, x.shape[1]))
         if x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm(num_features={self.num_features}) received an input of shape {x.shape}")
+            raise ValueError(f"BatchNorm(num_features={self.num_features}) received an input of "
+                             f"shape {x.shape}")
         if self.training:
             n = x.shape[0]
             if n < 2:
-                raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch to compute a "
-                                 f"variance; received an input of shape {x.shape} (use eval() to predict)")
+                raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch to "
+                                 f"compute a variance; received an input of shape {x.shape} "
+                                 f"(use eval() to predict)")
             mean = x.mean(axis=0)
             xc = x - mean
             var = (xc * xc).mean(axis=0)
             x_hat = xc / functions.sqrt(var + self.eps)
             m = self.momentum
             rm, rv = self.running_mean, self.running_var
-            with np.errstate(over="ignore", invalid="ignore"):  # float64 statistics beyond a float32 buffer: inf
+            # float64 statistics beyond a float32 buffer: inf
+            with np.errstate(over="ignore", invalid="ignore"):
                 self.running_mean = ((1 - m) * rm + m * mean.data).astype(rm.dtype)
                 self.running_var = ((1 - m) * rv + m * var.data * (n / (n - 1))).astype(rv.dtype)
         else:
