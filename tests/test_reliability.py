@@ -623,7 +623,7 @@ def test_load_state_dict_lists_every_mismatched_missing_unexpected_and_non_numer
 
 @pytest.mark.parametrize("make, exc, words", [
     (lambda: nn.Dense("3"), TypeError, r"units.*'3'"),
-    (lambda: nn.Dense(0), ValueError, r"positive integer.*units=0"),
+    (lambda: nn.Dense(0), ValueError, r"units must be an integer >= 1; Received: units=0"),
     (lambda: nn.Dense(2.5), TypeError, r"units=2\.5"),
     (lambda: nn.Dense(3, activation="rleu"), ValueError, r"'rleu'.*expected one of"),
     (lambda: nn.Dense(3, input_dim=-2), ValueError, r"input_dim=-2"),

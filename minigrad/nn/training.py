@@ -144,7 +144,7 @@ class Model:
             raise ValueError(f"{where}: x and y are empty (0 samples)")
         _in.check_finite(xa, "x", where)
         _in.check_finite(ya, "y", where)
-        with np.errstate(over="ignore"):  # beyond float32's range becomes inf: named below
+        with np.errstate(all="ignore"):  # beyond float32's range becomes inf: named below
             out = _in.probe(self, xa.astype(_in.model_dtype(self), copy=False), where)
         self._bind_optimizer(where)  # the probe built any lazily built layer
         dtype = _in.model_dtype(self)  # a lazy model knows its dtype only now
