@@ -182,6 +182,7 @@ class Function:
     saved_tensors: tuple | None = ()  # None once backward freed them
     created_at: str | None = None  # the user's source line, recorded in anomaly mode
     versions: list = []  # the inputs' versions at forward, kept when forward saved something
+    arrays: list = []  # the arrays forward received, kept with versions
     output_counter: list | None = None  # the output's version counter, kept when forward saved the output
     _retained: Any = None  # a weak reference to the output, set by Tensor.retain_grad()
 
@@ -233,7 +234,7 @@ class Function:
             ctx.inputs, ctx.kwargs, ctx.needs_input_grad = args, kwargs, tuple(needs)
             ctx.seq = next(_creation)
             if ctx.saved_tensors:  # backward refuses to run if a saved input or output changed since
-                ctx.versions, ctx.clock = versions, _changes[0]
+                ctx.versions, ctx.arrays, ctx.clock = versions, arrays, _changes[0]
                 for s in ctx.saved_tensors:
                     if s is out._data:
                         ctx.output_counter = out._version_counter  # (at version 0 now)
@@ -294,11 +295,10 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False,
 
 @np.errstate(all="ignore")  # inf and NaN in gradients arise silently (mg.detect_anomaly() reports them)
 def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callable | None) -> None:
-    pending = {root: grad}  # gradient of each waiting node's output, summed so far
-    heap = [(-root.seq, root)]  # newest node first
-    while heap:
-        node = heapq.heappop(heap)[1]
-        g = pending.pop(node)
+    pending: dict = {}  # gradient of each waiting node's output, summed so far
+    heap: list = []  # the waiting nodes, newest first
+    node, g = root, grad
+    while True:
         if node.saved_tensors is None:
             _freed_error(node)
         if node.versions and node.clock != _changes[0]:  # something changed in place since forward
@@ -310,13 +310,16 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
             node.saved_tensors = None
         if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) != len(node.inputs):
+        inputs, needs = node.inputs, node.needs_input_grad
+        if len(grads) != len(inputs):
             _count_error(node, grads)
-        sent: list = []  # the gradient sent to each input (None: none)
-        for inp, gi, needed in zip(node.inputs, grads, node.needs_input_grad):
-            if gi is None or not needed:
-                sent.append(None)
+        sent: list = [None] * len(inputs)  # the gradient sent to each input (None: none)
+        nxt = None  # the node that runs next when nothing else waits (a chain needs no heap)
+        for i in range(len(inputs)):
+            gi = grads[i]
+            if gi is None or not needs[i]:
                 continue
+            inp = inputs[i]
             data = inp._data
             if type(gi) is not np.ndarray or gi.shape != data.shape or gi.dtype is not data.dtype:
                 gi = _conform(gi, data, node)
@@ -325,17 +328,37 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
                     gi = gi.copy()
             if _anomaly:
                 _check_finite("backward gradient", node.op_name(), gi, node.created_at)
-            sent.append(gi)
+            sent[i] = gi
             fn = inp.grad_fn
             if fn is None:  # a leaf that requires grad
                 _accumulate(inp, gi)
-            elif fn in pending:
-                pending[fn] = np.asarray(pending[fn] + gi)  # (0-d + 0-d gives a NumPy scalar)
+            elif nxt is None and not heap:  # nothing else waits: fn runs next
+                nxt, next_g = fn, gi
+            elif fn is nxt:
+                next_g = np.asarray(next_g + gi)  # (0-d + 0-d gives a NumPy scalar)
             else:
-                pending[fn] = gi
-                heapq.heappush(heap, (-fn.seq, fn))
+                if nxt is not None:  # a second branch: both wait in the heap
+                    _wait(nxt, next_g, pending, heap)
+                    nxt = None
+                _wait(fn, gi, pending, heap)
         if on_step is not None:
             on_step(node, g, tuple(sent))
+        if nxt is not None:
+            node, g = nxt, next_g
+        elif heap:
+            node = heapq.heappop(heap)[1]
+            g = pending.pop(node)
+        else:
+            return
+
+
+def _wait(fn: Function, g: np.ndarray, pending: dict, heap: list) -> None:
+    """Add ``g`` to the gradient node ``fn`` waits with (putting it in the heap the first time)."""
+    if fn in pending:
+        pending[fn] = np.asarray(pending[fn] + g)  # (0-d + 0-d gives a NumPy scalar)
+    else:
+        pending[fn] = g
+        heapq.heappush(heap, (-fn.seq, fn))
 
 
 def _freed_error(node: Function) -> None:
@@ -353,9 +376,10 @@ def _count_error(node: Function, grads: tuple) -> None:
 def _check_versions(node: Function) -> None:
     """Refuse to run ``node`` if an array its forward saved was changed in place since (the version
     counter of that tensor, shared with its views and detach(), moved on)."""
-    for inp, version in zip(node.inputs, node.versions):
-        if version is not None and inp._version_counter[0] != version and any(s is inp._data for s in node.saved_tensors):
-            _version_error(f"an input of {node.op_name()} (shape {inp.shape})", inp._version_counter[0], version)
+    for inp, version, arr in zip(node.inputs, node.versions, node.arrays):
+        changed = version is not None and inp._version_counter[0] != version
+        if changed and any(s is arr for s in node.saved_tensors):  # (arr: the array forward saw)
+            _version_error(f"an input of {node.op_name()} (shape {inp.shape})", inp._version, version)
     if node.output_counter is not None and node.output_counter[0] != 0:
         _version_error(f"the output of {node.op_name()}", node.output_counter[0], 0)
 

@@ -105,7 +105,8 @@ class Tensor:
     def _from_op(data: Any) -> Tensor:
         """Wrap an op's result as it is (no dtype policy: an op's output keeps its dtype)."""
         t = object.__new__(Tensor)
-        t._data, t.grad, t.grad_fn, t.name = np.asarray(data), None, None, None
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad, t.grad_fn, t.name = None, None, None
         t._version_counter, t._requires_grad = [0], False
         return t
 
