@@ -32,44 +32,16 @@ def _pair(a: Any, b: Any) -> tuple:
     return a, a._operand(b)
 
 
-def add(a: Any, b: Any) -> Tensor:
-    """a + b with NumPy broadcasting."""
-    return ops.Add.apply(*_pair(a, b))
-
-
-def sub(a: Any, b: Any) -> Tensor:
-    """a - b with NumPy broadcasting."""
-    return ops.Sub.apply(*_pair(a, b))
-
-
-def mul(a: Any, b: Any) -> Tensor:
-    """a * b with NumPy broadcasting."""
-    return ops.Mul.apply(*_pair(a, b))
-
-
-def div(a: Any, b: Any) -> Tensor:
-    """a / b with NumPy broadcasting."""
-    return ops.Div.apply(*_pair(a, b))
-
-
-def pow(a: Any, b: Any) -> Tensor:
-    """a ** b with NumPy broadcasting."""
-    return ops.Pow.apply(*_pair(a, b))
-
-
-def matmul(a: Any, b: Any) -> Tensor:
-    """a @ b with NumPy semantics: (n,k)@(k,m) -> (n,m); 1-D and batched (..., n, k) operands too."""
-    return ops.MatMul.apply(*_pair(a, b))
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum; ties split the gradient evenly."""
-    return ops.Maximum.apply(*_pair(a, b))
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum; ties split the gradient evenly."""
-    return ops.Minimum.apply(*_pair(a, b))
+# binary ops with NumPy broadcasting (matmul: NumPy's 1-D, 2-D and batched semantics;
+# maximum/minimum: ties split the gradient evenly)
+def add(a: Any, b: Any) -> Tensor: return ops.Add.apply(*_pair(a, b))
+def sub(a: Any, b: Any) -> Tensor: return ops.Sub.apply(*_pair(a, b))
+def mul(a: Any, b: Any) -> Tensor: return ops.Mul.apply(*_pair(a, b))
+def div(a: Any, b: Any) -> Tensor: return ops.Div.apply(*_pair(a, b))
+def pow(a: Any, b: Any) -> Tensor: return ops.Pow.apply(*_pair(a, b))
+def matmul(a: Any, b: Any) -> Tensor: return ops.MatMul.apply(*_pair(a, b))
+def maximum(a: Any, b: Any) -> Tensor: return ops.Maximum.apply(*_pair(a, b))
+def minimum(a: Any, b: Any) -> Tensor: return ops.Minimum.apply(*_pair(a, b))
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
