@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import checks
 from .. import functions as ops
+from ..autograd import Function
 from ..functions import (
     elu,
     hardtanh,
@@ -31,7 +32,7 @@ from ..tensor import Tensor, as_tensor
 
 __all__ = [
     "get_activation", "ACTIVATIONS", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "elu",
-    "softplus", "hardtanh", "softsign", "linear", "dropout", "affine", "Affine", "MSE",
+    "softplus", "hardtanh", "softsign", "linear", "dropout", "DropoutMask", "affine", "Affine", "MSE",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "nll_loss", "CrossEntropy",
 ]
@@ -90,12 +91,37 @@ def activation_name(fn: Callable) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
 
 
+class DropoutMask(Function):
+    """y = x · mask / (1 - rate), mask ~ Bernoulli(1 - rate) drawn in ``forward``;  dy/dx = mask / (1 - rate).
+
+    The draw happens inside the op, from ``rng`` (None: the generator in force when forward runs,
+    ``mg.random.default_rng()``), so a replayed op (``mg.jit``) draws a new mask each time."""
+
+    @staticmethod
+    def forward(ctx, x, rate=0.5, rng=None):
+        gen = rng if rng is not None else default_rng()
+        keep = gen.random(x.shape) >= rate
+        scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
+        ctx.save_for_backward(scale)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scale,) = ctx.saved_tensors
+        return grad * scale
+
+    @classmethod
+    def op_name(cls) -> str:
+        return "dropout"
+
+
 def dropout(x: Tensor, rate: float = 0.5, training: bool = True,
             rng: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: zero each element with probability ``rate``, scale survivors by 1/(1-rate).
 
     Identity when ``training`` is False or ``rate == 0``. The mask comes from ``rng`` (default: the
-    generator ``mg.manual_seed`` seeds); dropped elements get zero gradient.
+    generator ``mg.manual_seed`` seeds), drawn inside the ``DropoutMask`` op; dropped elements get
+    zero gradient.
     """
     _check_rate(rate)
     if not training or rate == 0:
@@ -104,10 +130,7 @@ def dropout(x: Tensor, rate: float = 0.5, training: bool = True,
     if rng is not None and not isinstance(rng, np.random.Generator):
         checks.fail("dropout", "rng", rng, "a numpy Generator (np.random.default_rng(seed)) or None",
                     TypeError)
-    gen = rng if rng is not None else default_rng()
-    keep = gen.random(x.shape) >= rate
-    scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
-    return x * Tensor(scale)
+    return DropoutMask.apply(x, rate=rate, rng=rng)
 
 
 def _check_rate(rate: Any) -> None:

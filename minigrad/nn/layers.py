@@ -419,16 +419,26 @@ class BatchNorm(_ShapePreserving):
             xc = x - mean
             var = (xc * xc).mean(axis=0)
             x_hat = xc / functions.sqrt(var + self.eps)
-            m = self.momentum
-            rm, rv = self.running_mean, self.running_var
-            # float64 statistics beyond a float32 buffer: inf
-            with np.errstate(over="ignore", invalid="ignore"):
-                self.running_mean = ((1 - m) * rm + m * mean.data).astype(rm.dtype)
-                self.running_var = ((1 - m) * rv + m * var.data * (n / (n - 1))).astype(rv.dtype)
+            self._update_running(mean.data, var.data, n)
         else:
-            scale = 1.0 / np.sqrt(self.running_var + self.eps)
-            x_hat = (x - Tensor(self.running_mean)) * Tensor(scale.astype(self.running_var.dtype))
+            shift, scale = self._eval_statistics()
+            x_hat = (x - Tensor(shift)) * Tensor(scale)
         return x_hat * self.weight + self.bias
+
+    # The two steps outside the ops, each one method so that mg.jit records and replays them.
+    def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+        """running = (1 - momentum)·running + momentum·batch, the variance unbiased (× n/(n-1))."""
+        m = self.momentum
+        rm, rv = self.running_mean, self.running_var
+        # float64 statistics beyond a float32 buffer: inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.running_mean = ((1 - m) * rm + m * mean).astype(rm.dtype)
+            self.running_var = ((1 - m) * rv + m * var * (n / (n - 1))).astype(rv.dtype)
+
+    def _eval_statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """(running_mean, 1/√(running_var + eps)): what eval mode subtracts and multiplies by."""
+        scale = 1.0 / np.sqrt(self.running_var + self.eps)
+        return self.running_mean, scale.astype(self.running_var.dtype)
 
     def _build_from_state(self, prefix: str, state: dict) -> None:
         w = state.get(prefix + "weight")
