@@ -81,6 +81,7 @@ _LAZY = {
     "viz": (".viz", None), "draw_graph": (".viz", "draw_graph"), "plot_model": (".viz", "plot_model"),
     "save": (".nn.io", "save"), "load": (".nn.io", "load"),
     "retain_grads": (".viz", "retain_grads"), "backward_steps": (".steps", "backward_steps"),
+    "jit": (".jit", "jit"),
 }
 
 
