@@ -194,3 +194,95 @@ def w4_chain(dtype=np.float32):
         return loss, x0.grad
 
     return step
+
+
+# ---------------------------------------------------------------------------------------------
+# the same workloads as compiled steps (mg.jit): the eager step's code inside a function that
+# mg.jit records on its first call and replays after. W2 updates through mg.optim.SGD (the step
+# may not write p.data itself: that code would not run on replay).
+
+
+def w1_xor_jit(dtype=np.float32):
+    model, opt, mse = _xor_model(dtype)
+    xs, ys = data.xor_rows(dtype)
+    xs, ys = [mg.Tensor(x) for x in xs], [mg.Tensor(y) for y in ys]
+    i = [0]
+
+    @mg.jit
+    def train(x, y):
+        loss = mse(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def step():
+        k = i[0] = (i[0] + 1) & 3
+        return train(xs[k], ys[k])
+
+    return step
+
+
+def w2_mnist_jit(dtype=np.float32):
+    W1, b1, W2, b2 = params = _params(data.mnist_params(dtype))
+    X, labels, Y = data.mnist_batch(dtype)
+    X = mg.Tensor(X)
+    loss_fn, _ = w2_loss_fn(labels, Y, dtype)
+    opt = mg.optim.SGD(params, lr=data.W2_LR)
+
+    @mg.jit
+    def train(x):
+        h = (x @ W1 + b1).sigmoid()
+        loss = loss_fn(h @ W2 + b2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return lambda: train(X)
+
+
+def w3_deep_jit(dtype=np.float32):
+    nn, optim, mse, Dense, Sequential, Adam, _ = _nn()
+    if dtype != mg.get_default_dtype():
+        raise NotAvailable(f"W3 runs in minigrad's default dtype ({mg.get_default_dtype()})")
+    model = Sequential([Dense(data.W3_WIDTH, activation="relu", input_dim=data.W3_WIDTH)
+                        for _ in range(data.W3_LAYERS)])
+    _load(model, data.deep_params(dtype))
+    opt = Adam(model.parameters(), lr=data.W3_LR, betas=data.ADAM_BETAS, eps=data.ADAM_EPS)
+    X, Y = (mg.Tensor(a) for a in data.deep_batch(dtype))
+
+    @mg.jit
+    def train(x, y):
+        loss = mse(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return lambda: train(X, Y)
+
+
+def w4_chain_jit(dtype=np.float32):
+    x0 = mg.Tensor(data.chain_input(dtype), requires_grad=True)
+    n_ops = data.W4_OPS
+
+    @mg.jit
+    def chain(x):
+        for k in range(n_ops):
+            r = k % 3
+            if r == 0:
+                x = x * 1.0001
+            elif r == 1:
+                x = x + 0.001
+            else:
+                x = x.tanh()
+        loss = x.sum()
+        x0.grad = None
+        loss.backward()
+        return loss
+
+    def step():
+        return chain(x0), x0.grad
+
+    return step

@@ -79,6 +79,17 @@ class JitCheckError(AssertionError):
     """``check=True``: a replay gave another result than eager execution."""
 
 
+_ERRSTATE_CODE = np.errstate()(lambda: None).__code__  # the wrapper @np.errstate(...) puts around a function
+
+
+def _unwrapped(f: Callable) -> Callable:
+    """``f`` without an ``@np.errstate(...)`` decorator: the replay runs under one errstate that
+    silences everything (so each op's own silencing is already in force)."""
+    while getattr(f, "__code__", None) is _ERRSTATE_CODE and hasattr(f, "__wrapped__"):
+        f = f.__wrapped__
+    return f
+
+
 def _array(t: Tensor) -> np.ndarray:
     """A tensor's array without the recording's read hooks (the one place that reads ``_data``)."""
     return t._data
@@ -99,12 +110,13 @@ class _Op:
     kind = "op"
 
     def __init__(self, cls: type, ins: list, kw: dict, out: int, needs: tuple):
-        self.cls, self.fwd, self.bwd = cls, cls.forward, cls.backward
+        self.cls, self.fwd, self.bwd = cls, _unwrapped(cls.forward), _unwrapped(cls.backward)
         self.ctx = object.__new__(cls)
         self.ctx.needs_input_grad = needs
         self.ctx.inputs = ()
         self.ins, self.kw, self.out, self.needs = ins, kw, out, needs
         self.in_shapes: list = []  # (shape, dtype) of each input: what backward conforms gradients to
+        self.raw: list | None = None  # backward's result when recorded: [is a tuple, [(type, shape, dtype)]]
         self.value: Any = None  # the eager output (kept while checking)
 
 
@@ -241,6 +253,7 @@ class _Recorder:
         if node is not None:
             self.node_entry[id(node)] = e
             self.keep.append(node)
+            node.backward = _raw_recorder(e, cls.backward)  # (the engine calls node.backward(node, g))
         self.entries.append(e)
 
     def call(self, label: str, func: Callable, args: tuple, kwargs: dict, result: Any,
@@ -413,6 +426,16 @@ class _Hooks:
             self.patch(owner, name, _effect_hook(owner.__dict__[name], name))
 
 
+def _raw_recorder(e: _Op, backward: Callable) -> Callable:
+    def recording_backward(ctx: Any, grad: np.ndarray) -> Any:
+        out = backward(ctx, grad)
+        items = out if type(out) is tuple else (out,)
+        e.raw = [type(out) is tuple, [(type(g), np.shape(g), getattr(g, "dtype", None)) for g in items]]
+        return out
+
+    return recording_backward
+
+
 def _apply_ufunc(op: Any, a: np.ndarray, other: Any) -> np.ndarray:
     return op(a, other)
 
@@ -544,14 +567,15 @@ class Tape:
     """One recorded signature of a step: its entries (``print(tape)`` lists them) and the replay
     compiled from them (``tape.source``, a plain Python function of NumPy calls)."""
 
-    def __init__(self, r: _Recorder, arg_is_tensor: list[bool], outputs: Any, arg_names: list[str]):
+    def __init__(self, r: _Recorder, key: tuple, outputs: Any, arg_names: list[str]):
         self.entries = r.entries
         for e in self.entries:  # the eager values were needed while recording only
             if e.kind == "backward":
                 e.values = []
             elif e.kind != "setgrad":
                 e.value = None
-        self.arg_is_tensor = arg_is_tensor
+        self.key = key  # (grad mode, the signature of each argument)
+        self.arg_is_tensor = [sig[0] not in ("array", "const") for sig in key[1:]]
         self.kind, self.value, self.shape = r.kind, r.value, r.shape
         self.outputs = outputs  # None, a slot, or a tuple of slots/None
         self.modules = list(r.modules.values())
@@ -645,13 +669,7 @@ class Tape:
         """Python source of ``replay(args)``: every slot a local ``v<n>``, every call one line."""
         code = ["def replay(args):"]
         add = code.append
-        arg_slots = [s for s, k in enumerate(self.kind) if k == "arg"]
-        if arg_slots and len(arg_slots) == len(self.arg_is_tensor):
-            names = ", ".join(f"v{s}" for s in arg_slots)
-            add(f"    {names}{',' if len(arg_slots) == 1 else ''} = _arrays(args)")
-        else:
-            for s in arg_slots:
-                add(f"    v{s} = _arrays((args[{s}],))[0]")
+        self._guard(add)
         leaf_args = {s for e in self.entries if e.kind == "backward" for _, routes in e.steps
                      for _, (how, s) in routes if how == "leaf" and self.kind[s] == "arg"}
         leaf_args |= {e.slot for e in self.entries if e.kind == "setgrad" and self.kind[e.slot] == "arg"}
@@ -661,8 +679,6 @@ class Tape:
             add(f"    T{s} = args[{s}]")
         ext = ", ".join(f"v{s}" for s in self.ext)
         read_ext = f"    {ext}{',' if len(self.ext) == 1 else ''} = _arrays(EXT)"
-        if self.ext:
-            add(read_ext)
         uses_ext, later = [False] * len(self.entries), False
         for i in range(len(self.entries) - 1, -1, -1):
             uses_ext[i] = later
@@ -689,6 +705,38 @@ class Tape:
         add(f"    return {ret}, locals()" if debug else f"    return {ret}")
         return "\n".join(code) + "\n"
 
+    def _guard(self, add: Callable) -> None:
+        """The replay's first lines: return _MISS (before any effect) unless the call matches the
+        recording: argument types, shapes, dtypes and requires_grad, grad mode, the modules' training
+        flags and parameters, the external tensors' shapes and dtypes."""
+        n = len(self.key) - 1
+        add(f"    if len(args) != {n} or _grad_on() is not {self.key[0]}: return _MISS")
+        conds = []
+        for k, sig in enumerate(self.key[1:]):
+            if sig[0] == "const":
+                conds.append(f"type(args[{k}]) is not K{k}[1] or args[{k}] != K{k}[2]")
+            elif sig[0] == "array":
+                conds.append(f"type(args[{k}]) is not _nd")
+            else:
+                conds.append(f"not isinstance(args[{k}], _Tensor) or args[{k}].requires_grad is not {sig[2]}")
+        for i, (m, flag) in enumerate(zip(self.modules, self.training)):
+            conds.append(f"MOD{i}.training is not {flag}")
+        for i, (m, own) in enumerate(self.module_params):
+            conds += [f"MD{i}.get({k!r}) is not MP{i}_{j}" for j, (k, _) in enumerate(own)]
+        for c in conds:
+            add(f"    if {c}: return _MISS")
+        arg_slots = [s for s, kind in enumerate(self.kind) if kind == "arg"]
+        arrays = arg_slots + self.ext
+        for group, source in ((self.ext, "EXT"), (arg_slots, "args")):
+            if group and (source == "EXT" or len(group) == n):
+                names = ", ".join(f"v{s}" for s in group) + ("," if len(group) == 1 else "")
+                add(f"    {names} = _arrays({source})")
+            elif group:
+                for s in group:
+                    add(f"    v{s} = _arrays((args[{s}],))[0]")
+        for s in arrays:
+            add(f"    if v{s}.shape != SH{s} or v{s}.dtype != DT{s}: return _MISS")
+
     def _reads_ext(self, e: Any) -> bool:
         if e.kind == "op":
             specs = list(e.ins) + list(e.kw.values())
@@ -711,7 +759,7 @@ class Tape:
     def _gen_backward(self, i: int, e: _Backward, add: Callable) -> None:
         d = f"d{i}_"  # gradient variables of this backward pass
         if e.seed[0] == "ones":
-            seed = f"_ones(SEED{i}, SEEDT{i})"
+            seed = f"SEED{i}.copy()"
         else:
             seed = f"_copy(v{e.seed[1]})"
         if e.leaf_root:
@@ -723,12 +771,16 @@ class Tape:
             k_op = self._index[id(op)]
             add(f"    r = B{k_op}(C{k_op}, {d}{op.out})")
             single = len(op.ins) == 1
+            is_tuple, raw = op.raw if op.raw is not None else (not single, [])
             for k, (how, s) in routes:
-                add("    g = r if type(r) is not tuple else r[0]" if single else f"    g = r[{k}]")
-                add(f"    if type(g) is not _nd or g.shape != IS{k_op}_{k} or g.dtype is not IT{k_op}_{k}: "
-                    f"g = _conform(g, IS{k_op}_{k}, IT{k_op}_{k})")
+                add(f"    g = r[{k}]" if is_tuple else "    g = r")
+                shape, dtype = op.in_shapes[k]
+                if k >= len(raw) or raw[k] != (np.ndarray, shape, dtype):  # the engine conforms it
+                    add(f"    g = _conform(g, IS{k_op}_{k}, IT{k_op}_{k})")
                 if how == "leaf":
-                    add(f"    _acc({self._tensor(s)}, g)")
+                    t = self._tensor(s)
+                    add(f"    p = {t}.grad")
+                    add(f"    {t}.grad = g if p is None else _asarray(p + g)")
                 elif s in seen:
                     add(f"    {d}{s} = _asarray({d}{s} + g)")
                 else:
@@ -751,7 +803,19 @@ class Tape:
     def _compile(self, source: str) -> Callable:
         g: dict[str, Any] = {"_arrays": _arrays, "_nd": np.ndarray, "_asarray": np.asarray, "_ones": np.ones,
                              "_copy": np.array, "_acc": _accumulate, "_conform": _conform, "_wrap": _wrap,
-                             "EXT": self.ext_tensors}
+                             "EXT": self.ext_tensors, "_MISS": _MISS, "_grad_on": is_grad_enabled,
+                             "_Tensor": Tensor}
+        for k, sig in enumerate(self.key[1:]):
+            g[f"K{k}"] = sig
+        for i, m in enumerate(self.modules):
+            g[f"MOD{i}"] = m
+        for i, (m, own) in enumerate(self.module_params):
+            g[f"MD{i}"] = m.__dict__
+            for j, (_, v) in enumerate(own):
+                g[f"MP{i}_{j}"] = v
+        for s, kind in enumerate(self.kind):
+            if kind in ("arg", "ext"):
+                g[f"SH{s}"], g[f"DT{s}"] = self.shape[s]
         for s, k in enumerate(self.kind):
             if k == "const":
                 g[f"v{s}"] = self.value[s]
@@ -764,38 +828,24 @@ class Tape:
                     if sd is not None:
                         g[f"IS{i}_{k}"], g[f"IT{i}_{k}"] = sd
             elif e.kind == "call":
-                g[f"M{i}"] = e.func
+                g[f"M{i}"] = _unwrapped(e.func)
             elif e.kind == "backward" and e.seed[0] == "ones":
-                g[f"SEED{i}"], g[f"SEEDT{i}"] = e.seed[1], e.seed[2]
+                g[f"SEED{i}"] = np.ones(e.seed[1], e.seed[2])
         exec(compile(source, "<mg.jit tape>", "exec"), g)
         return g["replay"]
 
-    # -- guards and running -------------------------------------------------------------------
-    def matches(self) -> bool:
-        """True while the modules keep their modes and parameters and the externals their shapes."""
-        for m, flag in zip(self.modules, self.training):
-            if m.training != flag:
-                return False
-        for m, own in self.module_params:
-            d = m.__dict__
-            for k, v in own:
-                if d.get(k) is not v:
-                    return False
-        for t, sd in zip(self.ext_tensors, self.ext_shapes):
-            a = _array(t)
-            if a.shape != sd[0] or a.dtype != sd[1]:
-                return False
-        return True
-
+    # -- running ------------------------------------------------------------------------------
     def run(self, args: tuple) -> Any:
-        self.replays += 1
+        """Replay with ``args``; ``_MISS`` (nothing run) when they or the state do not match the recording."""
         with np.errstate(all="ignore"):  # (as eager's backward; forward ops silence their own)
-            return self._run(args)
+            out = self._run(args)
+        if out is not _MISS:
+            self.replays += 1
+        return out
 
     def run_debug(self, args: tuple) -> tuple:
         if self._debug_run is None:
             self._debug_run = self._compile(self._generate(debug=True))
-        self.replays += 1
         with np.errstate(all="ignore"):
             return self._debug_run(args)
 
@@ -824,8 +874,14 @@ def _conform(g: Any, shape: tuple, dtype: np.dtype) -> np.ndarray:
     return g if g.dtype == dtype else g.astype(dtype)
 
 
+_from_op = getattr(Tensor, "_from_op", None)  # the engine's constructor for op results, where it has one
+
+
 def _wrap(a: Any) -> Tensor:
-    return Tensor(a, dtype=a.dtype) if isinstance(a, np.ndarray) and a.dtype.kind != "f" else Tensor(a)
+    """A replayed result as a Tensor without a graph (dtype kept)."""
+    if _from_op is not None:
+        return _from_op(a)
+    return Tensor(a, dtype=a.dtype) if isinstance(a, np.ndarray) else Tensor(a)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -873,11 +929,20 @@ class Jit:
         r = _active[0]
         if (r is not None and r.thread == threading.get_ident()) or is_anomaly_enabled():
             return self.fn(*_as_tensors(args))  # inside another recording, or anomaly mode: eager
+        last = self._last
+        if last is not None and not self.check:  # the common case: the same signature as last time
+            out = last.run(args)
+            if out is not _MISS:
+                return out
         key = (is_grad_enabled(),) + tuple(_signature(a) for a in args)
         for tape in self._tapes.get(key, ()):
-            if tape.matches():
+            if self.check:
+                out = self._checked(tape, args)
+            else:
+                out = tape.run(args)
+            if out is not _MISS:
                 self._last = tape
-                return self._checked(tape, args) if self.check else tape.run(args)
+                return out
         return self._record(key, args)
 
     def _record(self, key: tuple, args: tuple) -> Any:
@@ -898,7 +963,7 @@ class Jit:
             finally:
                 hooks.restore()
                 _active[0] = None
-        tape = Tape(r, [isinstance(a, Tensor) for a in args], outputs, self._arg_names)
+        tape = Tape(r, key, outputs, self._arg_names)
         self.recordings += 1
         self._tapes.setdefault(key, []).append(tape)
         self._order.append((key, tape))
@@ -920,7 +985,11 @@ class Jit:
     # -- check=True ------------------------------------------------------------------------------
     def _checked(self, tape: Tape, args: tuple) -> Any:
         saved = _snapshot(tape, args)
-        _, replay_locals = tape.run_debug(args)
+        res = tape.run_debug(args)
+        if res is _MISS:
+            return _MISS
+        tape.replays += 1
+        replay_locals = res[1]
         after = _final_state(tape, args)
         _restore(saved)
         targs = _as_tensors(args)
