@@ -55,6 +55,7 @@ from .functions import (
     var,
     where,
 )
+from .jit import jit  # (eager: a lazy name would be shadowed by the submodule once it is imported)
 from .numerical import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
 from .random import manual_seed
 from .tensor import (
@@ -81,7 +82,6 @@ _LAZY = {
     "viz": (".viz", None), "draw_graph": (".viz", "draw_graph"), "plot_model": (".viz", "plot_model"),
     "save": (".nn.io", "save"), "load": (".nn.io", "load"),
     "retain_grads": (".viz", "retain_grads"), "backward_steps": (".steps", "backward_steps"),
-    "jit": (".jit", "jit"),
 }
 
 
