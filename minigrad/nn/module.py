@@ -26,6 +26,9 @@ __all__ = ["Parameter", "Module", "StateDictError", "IncompatibleKeys"]
 # Parameter
 
 
+_TENSOR_DATA: property = vars(Tensor)["data"]  # Tensor's property: Parameter keeps its getter
+
+
 class Parameter(Tensor):
     """``Parameter(data, requires_grad=True)`` — a trainable Tensor that Modules register automatically.
 
@@ -41,13 +44,7 @@ class Parameter(Tensor):
         array = data.data if isinstance(data, Tensor) else data
         super().__init__(array, requires_grad=requires_grad, name=name)
 
-    @property
-    def data(self) -> np.ndarray:
-        """The parameter's array; assigning a new one of another shape raises ``ValueError``."""
-        return _TENSOR_DATA.__get__(self)
-
-    @data.setter
-    def data(self, value: Any) -> None:
+    def _set_data(self, value: Any) -> None:
         try:
             old, new = self.shape, np.shape(value)
         except (AttributeError, ValueError):  # not set up yet, or a ragged list (Tensor.data says why)
@@ -59,11 +56,11 @@ class Parameter(Tensor):
                              f"assign a new Parameter to the module.")
         _TENSOR_DATA.__set__(self, value)
 
+    data = property(_TENSOR_DATA.fget, _set_data,
+                    doc="The parameter's array; assigning one of another shape raises ``ValueError``.")
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-_TENSOR_DATA: property = vars(Tensor)["data"]  # the property itself, to extend it in Parameter
 
 
 # ---------------------------------------------------------------------------------------------

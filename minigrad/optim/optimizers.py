@@ -139,29 +139,26 @@ class Optimizer:
 
         Overflow to inf and NaN from inf gradients happen silently, as in PyTorch (``fit`` stops on a
         non-finite loss)."""
+        name = type(self).__name__
+        weight_decay = self.weight_decay
         for i, p in enumerate(self._bound_params("step()")):
             if p.grad is None:
                 continue
             data = p.data
-            g = self._checked_grad(i, p.grad, data)
-            if self.weight_decay:
-                g = g + self.weight_decay * data  # a new array: p.grad itself is never changed
+            try:  # the arithmetic stays in the parameter's dtype
+                g = np.asarray(p.grad, dtype=data.dtype)
+            except (TypeError, ValueError):
+                raise TypeError(f"{name}.step(): params[{i}].grad must be a numeric array; "
+                                f"Received: {type(p.grad).__name__} {p.grad!r:.60}") from None
+            if g.shape != data.shape:
+                raise ValueError(f"{name}.step(): params[{i}].grad must have the parameter's shape "
+                                 f"{data.shape}; Received: grad of shape {g.shape}")
+            if weight_decay:
+                g = g + weight_decay * data  # a new array: p.grad itself is never changed
             state = self.state[i]
             state["step"] = state.get("step", 0) + 1
             self.update(data, g, state)
             p._bump_version()
-
-    def _checked_grad(self, i: int, g: Any, data: np.ndarray) -> np.ndarray:
-        """``params[i].grad`` as an array of the parameter's dtype (the arithmetic stays in it) and shape."""
-        try:
-            arr = np.asarray(g, dtype=data.dtype)
-        except (TypeError, ValueError):
-            raise TypeError(f"{type(self).__name__}.step(): params[{i}].grad must be a numeric array; "
-                            f"Received: {type(g).__name__} {g!r:.60}") from None
-        if arr.shape != data.shape:
-            raise ValueError(f"{type(self).__name__}.step(): params[{i}].grad must have the parameter's "
-                             f"shape {data.shape}; Received: grad of shape {arr.shape}")
-        return arr
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         """Change the parameter's array ``p`` in place from gradient ``g`` (do not modify ``g``);
