@@ -464,10 +464,16 @@ def _write_hook(set_: Callable) -> Callable:
     return hooked
 
 
+_TENSOR_FILE = sys.modules[Tensor.__module__].__file__
+
+
 def _grad_hook(set_: Callable) -> Callable:
     def hooked(t: Any, value: Any) -> None:
         set_(t, value)
         r = _recorder()
+        caller = sys._getframe(1).f_code
+        if caller.co_name in ("__init__", "_from_op") and caller.co_filename == _TENSOR_FILE:
+            return  # a new tensor starts without a gradient: nothing to replay
         if r is not None:
             s = r.slot(t, ".grad")
             if value is None:

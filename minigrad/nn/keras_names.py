@@ -12,11 +12,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import checks
+from ..ops import CrossEntropy
 from ..tensor import Tensor
 from . import functional as F
 from .describe import snake_case
 
-__all__ = ["loss_by_name", "metric_by_name", "optimizer_by_name", "canonical", "SPARSE_LOSS"]
+__all__ = ["loss_by_name", "metric_by_name", "optimizer_by_name", "canonical", "SPARSE_LOSS", "logits_loss"]
 
 _EPS = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [eps, 1 - eps]
 SPARSE_LOSS = "sparse_categorical_crossentropy"  # the one named loss whose targets are integer labels
@@ -43,6 +44,18 @@ def sparse_categorical_crossentropy(prob: Tensor, labels: np.ndarray) -> Tensor:
     L = -mean_n log(clip(p[n, y_n], ε, 1-ε));  prob: (N, C), labels: int (N,)."""
     picked = prob[np.arange(len(labels)), labels]
     return -picked.clip(_EPS, 1 - _EPS).log().mean()
+
+
+def logits_loss(loss_name: str | None) -> Callable | None:
+    """For a softmax output layer: the loss on its *logits* that stands for ``loss_name``, as Keras
+    takes the logits under a softmax for its categorical cross-entropies (one fused op, no clip);
+    None for other losses. ``fn(logits, y)``: y one-hot rows (N, C) or int64 labels (N,), checked
+    by ``fit`` beforehand."""
+    if loss_name == "categorical_crossentropy":
+        return lambda logits, y: CrossEntropy.apply(logits, y, index=False, reduction="mean")
+    if loss_name == SPARSE_LOSS:
+        return lambda logits, labels: CrossEntropy.apply(logits, labels, index=True, reduction="mean")
+    return None
 
 
 # (names, the Keras snake-case name compile dispatches on, the function)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -29,7 +30,7 @@ from ..tensor import Tensor
 from . import inputs as _in
 from .describe import summary_lines
 from .history import History, Tally
-from .keras_names import SPARSE_LOSS, loss_by_name, metric_by_name, optimizer_by_name
+from .keras_names import SPARSE_LOSS, logits_loss, loss_by_name, metric_by_name, optimizer_by_name
 from .progress import Progress
 
 __all__ = ["Model", "History", "NonFiniteLossError"]
@@ -45,10 +46,12 @@ class _Compiled:
     register a loss Module or the optimizer's parameter list as parts of the model."""
 
     def __init__(self, optimizer: Any, loss: Any, loss_fn: Callable, loss_name: str | None,
-                 metrics: list[tuple[str, Callable]]):
+                 metrics: list[tuple[str, Callable]], jit_compile: bool = False):
         self.optimizer, self.loss, self.loss_fn, self.loss_name = optimizer, loss, loss_fn, loss_name
         self.metrics = metrics
         self.bind_pending = _is_unbound(optimizer)  # compile binds the model's parameters (now or at fit)
+        self.jit_compile = jit_compile
+        self.steps: dict[str, Callable] = {}  # "train", "eval", "predict": the step functions, made once
 
 
 class Model:
@@ -66,7 +69,8 @@ class Model:
         def modules(self) -> list: ...
 
     # -- compile -------------------------------------------------------------------------------
-    def compile(self, optimizer: Any, loss: Any, metrics: Sequence[str] | None = None) -> None:
+    def compile(self, optimizer: Any, loss: Any, metrics: Sequence[str] | None = None,
+                jit_compile: bool = False) -> None:
         """Choose the optimizer, the loss and the metrics that ``fit``/``evaluate`` report.
 
         optimizer: an optimizer object, bound to this model's parameters or not (``mg.optim.SGD(lr=0.3)``:
@@ -79,6 +83,12 @@ class Model:
             ``loss(pred, target) -> scalar Tensor`` (``mg.nn.CrossEntropyLoss()``, a function…).
         metrics: names among "accuracy"/"acc" (argmax match for multi-column outputs, threshold
             0.5 for one column), "binary_accuracy", "mse", "mae", or Keras class names.
+        jit_compile: True makes ``fit``, ``evaluate`` and ``predict`` run compiled steps (``mg.jit``):
+            each batch shape is recorded once and replayed after, with the same results. A step that
+            cannot be traced (see ``minigrad/jit.py``) runs eagerly, with a warning saying why.
+
+        With a softmax output layer, "categorical_crossentropy" and "sparse_categorical_crossentropy"
+        are computed on the logits under the softmax (one fused op, as Keras does).
         """
         if isinstance(loss, str):
             loss_name, loss_fn = loss_by_name(loss)
@@ -94,7 +104,8 @@ class Model:
                         TypeError)
         chosen = [metric_by_name(m) for m in metrics or ()]
         optimizer = optimizer_by_name(optimizer)
-        self._compiled = _Compiled(optimizer, loss, loss_fn, loss_name, chosen)
+        jit_compile = checks.boolean("compile", "jit_compile", jit_compile)
+        self._compiled = _Compiled(optimizer, loss, loss_fn, loss_name, chosen, jit_compile)
         if _built(self):
             self._bind_optimizer("compile")
 
@@ -144,13 +155,18 @@ class Model:
             raise ValueError(f"{where}: x and y are empty (0 samples)")
         _in.check_finite(xa, "x", where)
         _in.check_finite(ya, "y", where)
+        first = _in.model_dtype(self)
         with np.errstate(all="ignore"):  # beyond float32's range becomes inf: named below
-            out = _in.probe(self, xa.astype(_in.model_dtype(self), copy=False), where)
+            cast = xa.astype(first, copy=False)
+            out = _in.probe(self, cast, where)
         self._bind_optimizer(where)  # the probe built any lazily built layer
         dtype = _in.model_dtype(self)  # a lazy model knows its dtype only now
-        with np.errstate(over="ignore"):
-            xa = xa.astype(dtype, copy=False)
-        _in.check_finite(xa, f"x (as {xa.dtype})", where)  # numbers beyond float32's range became inf
+        if dtype != first:
+            with np.errstate(over="ignore"):
+                cast = xa.astype(dtype, copy=False)
+        if cast is not xa:  # (x itself was checked above)
+            _in.check_finite(cast, f"x (as {cast.dtype})", where)  # numbers beyond float32's range became inf
+        xa = cast
         ya = _in.targets(ya, out, cfg.loss_name, cfg.loss, dtype, where)
         if cfg.loss_name is None:
             _in.check_loss(cfg.loss_fn, cfg.loss, out, ya, where)
@@ -220,7 +236,8 @@ class Model:
         """One pass over the data in the batches ``bounds`` gives. This is the hot path: no checks
         but the loss's finiteness."""
         cfg = self._compiled
-        opt, loss_fn = cfg.optimizer, cfg.loss_fn
+        opt = cfg.optimizer
+        step = self._step("train")
         wrap_y = cfg.loss_name != SPARSE_LOSS  # int labels stay arrays
         if rng is not None:  # the draw mg.data.batches makes, so fit follows a hand-written loop
             order = rng.permutation(len(x))
@@ -229,16 +246,13 @@ class Model:
         for b in range(len(bounds) - 1):
             start, stop = bounds[b], bounds[b + 1]
             xb, yb = x[start:stop], y[start:stop]
-            out = self(Tensor(xb))
-            loss = loss_fn(out, Tensor(yb) if wrap_y else yb)
+            loss, out = step(Tensor(xb), Tensor(yb) if wrap_y else yb)  # forward, loss, zero_grad, backward
             value = loss.item()
             if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"fit: the loss became {value} at epoch {epoch + 1}, batch {b + 1} (samples {start} to "
                     f"{stop - 1} of this epoch's order); stopped before the update. Try a smaller learning "
                     f"rate, scaled inputs, or a loss that clips probabilities.")
-            opt.zero_grad()
-            loss.backward()
             opt.step()
             tally.add(value, out.data, yb)
             if progress.live:
@@ -257,12 +271,13 @@ class Model:
     def _evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
         cfg = self._compiled
         wrap_y = cfg.loss_name != SPARSE_LOSS
+        step = self._step("eval")
         tally = Tally(cfg.metrics)
         with _in.eval_mode(self), no_grad():
             for start in range(0, len(x), batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                out = self(Tensor(xb))
-                tally.add(cfg.loss_fn(out, Tensor(yb) if wrap_y else yb).item(), out.data, yb)
+                loss, out = step(Tensor(xb), Tensor(yb) if wrap_y else yb)
+                tally.add(loss.item(), out.data, yb)
         return tally.logs()
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -274,9 +289,45 @@ class Model:
         xa = _in.inputs(self, x, "predict")
         if len(xa) == 0:
             raise ValueError("predict: x is empty (0 samples)")
+        cfg = getattr(self, "_compiled", None)
+        step = self._step("predict") if cfg is not None else self
         with _in.eval_mode(self), no_grad():
-            outs = [self(Tensor(xa[s:s + batch_size])).data for s in range(0, len(xa), batch_size)]
+            outs = [step(Tensor(xa[s:s + batch_size])).data for s in range(0, len(xa), batch_size)]
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
+
+    # -- the step functions (compiled with mg.jit when compile(jit_compile=True)) ---------------
+    def _step(self, kind: str) -> Callable:
+        """The function fit ("train": forward, loss, zero_grad, backward -> (loss, output)), evaluate
+        ("eval": -> (loss, output)) or predict ("predict": -> output) runs per batch, made once per
+        compile: ``mg.jit`` of it under ``jit_compile=True``. The output is the softmax's for metrics
+        when the loss is taken on the logits under it (``logits_loss``)."""
+        cfg = self._compiled
+        if kind in cfg.steps:
+            return cfg.steps[kind]
+        head = _softmax_head(self)
+        fused = logits_loss(cfg.loss_name) if head is not None else None
+        loss_fn, opt, metrics = cfg.loss_fn, cfg.optimizer, bool(cfg.metrics)
+
+        def forward(x: Tensor, y: Any) -> tuple:
+            if fused is None:
+                out = self(x)
+                return loss_fn(out, y), out
+            logits = head(x)  # type: ignore[misc]
+            loss = fused(logits, y)
+            if metrics:  # (the loss alone needs no softmax)
+                with no_grad():
+                    return loss, logits.softmax(axis=-1)
+            return loss, logits
+
+        def train(x: Tensor, y: Any) -> tuple:
+            loss, out = forward(x, y)
+            opt.zero_grad()
+            loss.backward()
+            return loss, out
+
+        fn = {"train": train, "eval": forward, "predict": self}[kind]
+        cfg.steps[kind] = _jitted(fn, kind) if cfg.jit_compile else fn
+        return cfg.steps[kind]
 
     # -- summary -------------------------------------------------------------------------------
     def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
@@ -287,6 +338,58 @@ class Model:
         emit = print if print_fn is None else print_fn
         for line in summary_lines(self):
             emit(line)
+
+
+def _jitted(fn: Callable, kind: str) -> Callable:
+    """``mg.jit(fn)``, falling back to ``fn`` (with a warning naming the reason) when a batch cannot
+    be traced; that batch is then computed eagerly."""
+    from ..jit import JitError, jit
+
+    compiled = jit(fn)
+    state = {"step": compiled}
+
+    def step(*args: Any) -> Any:
+        try:
+            return state["step"](*args)
+        except JitError as exc:
+            warnings.warn(f"jit_compile=True: the {kind} step cannot be compiled and runs eagerly: {exc}",
+                          RuntimeWarning, stacklevel=4)
+            state["step"] = fn
+            return fn(*args)
+
+    step.compiled = compiled  # type: ignore[attr-defined]
+    return step
+
+
+def _softmax_head(model: Any) -> Callable | None:
+    """``logits(x)`` for a Sequential whose last layer is a softmax over the last axis (a Dense with
+    activation "softmax", a Softmax or an Activation("softmax") layer): the model's output before
+    that softmax. None for any other model."""
+    from .functional import ACTIVATIONS, linear
+    from .layers import Activation, Dense, Softmax
+
+    layers = list(getattr(model, "layers", ()) or ())
+    if not layers:
+        return None
+    last, softmax = layers[-1], ACTIVATIONS["softmax"]
+    if isinstance(last, Dense) and last.activation is softmax:
+        def logits(x: Tensor) -> Tensor:
+            last.activation = linear  # Dense's own forward, without its activation
+            try:
+                return model(x)
+            finally:
+                last.activation = softmax
+
+        return logits
+    if (isinstance(last, Softmax) and last.axis == -1) or (isinstance(last, Activation)
+                                                           and last.activation is softmax):
+        def before(x: Tensor) -> Tensor:
+            for layer in layers[:-1]:
+                x = layer(x)
+            return x
+
+        return before
+    return None
 
 
 def _built(model: Any) -> bool:

@@ -1,0 +1,89 @@
+"""fit / evaluate / predict with compile(jit_compile=True) give what the eager loop gives; a softmax
+output layer with a categorical cross-entropy trains on the logits (one fused op, as in Keras)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+def _data(n=40, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 5)).astype(np.float32)
+    labels = rng.integers(0, classes, n)
+    return x, labels, np.eye(classes, dtype=np.float32)[labels]
+
+
+def _model(loss, jit_compile, dropout=False, metrics=("accuracy",)):
+    mg.manual_seed(0)
+    layers = [nn.Dense(8, activation="relu", input_dim=5)]
+    if dropout:
+        layers += [nn.BatchNorm(), nn.Dropout(0.2)]
+    layers.append(nn.Dense(3, activation="softmax"))
+    model = nn.Sequential(layers)
+    model.compile(optimizer=mg.optim.SGD(lr=0.1, momentum=0.9), loss=loss, metrics=list(metrics),
+                  jit_compile=jit_compile)
+    return model
+
+
+@pytest.mark.parametrize("loss, dropout", [
+    ("categorical_crossentropy", False), ("sparse_categorical_crossentropy", False),
+    ("categorical_crossentropy", True), ("mse", True),
+])
+def test_fit_with_jit_compile_gives_the_eager_history_weights_and_predictions(loss, dropout):
+    x, labels, onehot = _data()
+    y = labels if loss.startswith("sparse") else onehot
+    runs = []
+    for jit_compile in (False, True):
+        model = _model(loss, jit_compile, dropout)
+        history = model.fit(x, y, epochs=4, batch_size=16, verbose=0, seed=1, validation_data=(x, y))
+        runs.append((history.history, [p.data.copy() for p in model.parameters()], model.predict(x),
+                     model.evaluate(x, y)))
+    (h0, w0, p0, e0), (h1, w1, p1, e1) = runs
+    assert h0 == h1 and e0 == e1
+    assert all(np.array_equal(a, b) for a, b in zip(w0, w1)) and np.array_equal(p0, p1)
+
+
+def test_fit_with_jit_compile_replays_after_recording_each_batch_shape_once():
+    x, labels, onehot = _data(n=40)
+    model = _model("categorical_crossentropy", True)
+    model.fit(x, onehot, epochs=3, batch_size=16, verbose=0)
+    train = model._compiled.steps["train"].compiled
+    assert train.recordings == 2  # batches of 16 and the last of 8
+    assert sum(t.replays for t in train.tapes) == 3 * 3 - 2
+    lines = str(train.tape).splitlines()
+    assert "cross_entropy(t2, y, index=False, reduction='mean') -> t3" in lines  # on the logits
+    assert "softmax(t2, axis=-1) -> t4" in lines  # for the accuracy only: no gradient through it
+    assert not any("softmax.backward" in line for line in lines)
+
+
+def test_a_softmax_output_with_categorical_crossentropy_trains_on_the_logits():
+    x, labels, onehot = _data(n=6)
+    model = _model("categorical_crossentropy", False, metrics=())
+    logits = nn.Sequential(model.layers)  # the same layers; the last one's softmax undone by hand below
+    with mg.no_grad():
+        z = logits[0](mg.Tensor(x))
+        z = mg.nn.functional.affine(z, model[1].weight, model[1].bias)
+    want = mg.nn.functional.cross_entropy(z, labels).item()
+    assert model.evaluate(x, onehot) == pytest.approx(want, rel=1e-6)
+    # probabilities that underflow to 0 give a finite loss on the logits (no clip needed)
+    model[1].weight.data *= 1e4
+    assert np.isfinite(model.evaluate(x, onehot))
+
+
+def test_a_step_that_cannot_be_traced_runs_eagerly_with_a_warning():
+    x, labels, _ = _data(n=8)
+    mg.manual_seed(0)
+    model = nn.Sequential([nn.Dense(3, input_dim=5)])
+    model.compile(optimizer="sgd", loss=nn.CrossEntropyLoss(), jit_compile=True)  # labels copied to int64
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):
+        history = model.fit(x, labels.astype(np.float32), epochs=2, batch_size=4, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_jit_compile_must_be_a_bool():
+    model = nn.Sequential([nn.Dense(1, input_dim=2)])
+    with pytest.raises(TypeError, match="jit_compile"):
+        model.compile(optimizer="sgd", loss="mse", jit_compile="yes")
