@@ -109,9 +109,9 @@ class _Op:
 
     kind = "op"
 
-    def __init__(self, cls: type, ins: list, kw: dict, out: int, needs: tuple):
+    def __init__(self, cls: type[Function], ins: list, kw: dict, out: int, needs: tuple):
         self.cls, self.fwd, self.bwd = cls, _unwrapped(cls.forward), _unwrapped(cls.backward)
-        self.ctx = object.__new__(cls)
+        self.ctx: Any = object.__new__(cls)
         self.ctx.needs_input_grad = needs
         self.ctx.inputs = ()
         self.ins, self.kw, self.out, self.needs = ins, kw, out, needs
@@ -236,7 +236,7 @@ class _Recorder:
                     f"values. Pass targets as float one-hot rows or compute the loss with ops on the "
                     f"argument; Received: shape {v.shape}, dtype {v.dtype}")
 
-    def op(self, cls: type, args: tuple, kwargs: dict, out: Tensor) -> None:
+    def op(self, cls: type[Function], args: tuple, kwargs: dict, out: Tensor) -> None:
         where = cls.op_name()
         ins = [self.slot(a, where) for a in args]
         kw = {k: self.slot(v, where) for k, v in kwargs.items()}
@@ -253,7 +253,8 @@ class _Recorder:
         if node is not None:
             self.node_entry[id(node)] = e
             self.keep.append(node)
-            node.backward = _raw_recorder(e, cls.backward)  # (the engine calls node.backward(node, g))
+            # (an instance attribute: the engine calls node.backward(node, g))
+            node.backward = _raw_recorder(e, cls.backward)  # type: ignore[method-assign]
         self.entries.append(e)
 
     def call(self, label: str, func: Callable, args: tuple, kwargs: dict, result: Any,
@@ -819,13 +820,13 @@ class Tape:
             g[f"MD{i}"] = m.__dict__
             for j, (_, v) in enumerate(own):
                 g[f"MP{i}_{j}"] = v
-        for s, kind in enumerate(self.kind):
-            if kind in ("arg", "ext"):
+        for s, what in enumerate(self.kind):
+            if what in ("arg", "ext"):
                 g[f"SH{s}"], g[f"DT{s}"] = self.shape[s]
-        for s, k in enumerate(self.kind):
-            if k == "const":
+        for s, what in enumerate(self.kind):
+            if what == "const":
                 g[f"v{s}"] = self.value[s]
-            elif k == "ext":
+            elif what == "ext":
                 g[f"T{s}"] = g[f"OUT{s}"] = self.value[s]
         for i, e in enumerate(self.entries):
             if e.kind == "op":

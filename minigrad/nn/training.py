@@ -325,7 +325,8 @@ class Model:
             loss.backward()
             return loss, out
 
-        fn = {"train": train, "eval": forward, "predict": self}[kind]
+        steps: dict[str, Callable] = {"train": train, "eval": forward, "predict": self}  # type: ignore[dict-item]
+        fn = steps[kind]
         cfg.steps[kind] = _jitted(fn, kind) if cfg.jit_compile else fn
         return cfg.steps[kind]
 
