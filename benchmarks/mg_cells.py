@@ -286,3 +286,58 @@ def w4_chain_jit(dtype=np.float32):
         return chain(x0), x0.grad
 
     return step
+
+
+W2_FIT_BATCHES, W2_FIT_EPOCHS = 4, 2  # one timed call: 2 epochs of 4 batches of 256 = 8 steps
+
+
+def _w2_keras_model(dtype, softmax: bool):
+    nn = _nn()[0]
+    model = nn.Sequential([nn.Dense(100, activation="sigmoid", input_dim=784),
+                           nn.Dense(10, activation="softmax" if softmax else None)])
+    _load(model, data.mnist_params(dtype))
+    X, _, Y = data.mnist_batch(dtype)
+    return model, np.tile(X, (W2_FIT_BATCHES, 1)), np.tile(Y, (W2_FIT_BATCHES, 1))
+
+
+def w2_fit_jit(dtype=np.float32):
+    """W2 the Keras way: a softmax output layer, loss="categorical_crossentropy", ``fit`` with
+    ``jit_compile=True`` (which takes the loss on the logits, one fused op)."""
+    model, x, y = _w2_keras_model(dtype, softmax=True)
+    model.compile(optimizer=mg.optim.SGD(lr=data.W2_LR), loss="categorical_crossentropy", jit_compile=True)
+
+    def step():
+        return model.fit(x, y, epochs=W2_FIT_EPOCHS, batch_size=data.W2_BATCH, verbose=0)
+
+    return step
+
+
+def w2_manual_jit(dtype=np.float32):
+    """The same epochs as a hand-written loop around an ``mg.jit`` step: shuffle, the compiled step
+    (logits, ``cross_entropy``, zero_grad, backward, SGD step), ``loss.item()``."""
+    model, x, y = _w2_keras_model(dtype, softmax=False)
+    opt = mg.optim.SGD(model.parameters(), lr=data.W2_LR)
+    ce = mg.nn.functional.cross_entropy
+    rng = np.random.default_rng(0)
+    n, b = len(x), data.W2_BATCH
+
+    @mg.jit
+    def train(xb, yb):
+        loss = ce(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def step():
+        history = []
+        for _ in range(W2_FIT_EPOCHS):
+            order = rng.permutation(n)
+            xs, ys = x[order], y[order]
+            total = 0.0
+            for s in range(0, n, b):
+                total += train(mg.Tensor(xs[s:s + b]), mg.Tensor(ys[s:s + b])).item() * b
+            history.append(total / n)
+        return history
+
+    return step

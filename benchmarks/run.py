@@ -41,6 +41,7 @@ class Row:
     unit: int = 1     # the timed call does `unit` steps (W5) or ops (W4): also shown per unit
     unit_name: str = ""
     ref_name: str = "NumPy"
+    peers: bool = True  # peers have a cell for this row (the minigrad-jit rows: no)
 
 
 # The floors of the readable eager engine (issue 15); speed beyond them is the compiled step's job.
@@ -60,6 +61,18 @@ ROWS = [
         reference.w4_chain, unit=1000, unit_name="op"),
     Row("W5", "W5 XOR `model.fit(batch_size=1)` vs minigrad manual loop", 1.3, mg_cells.w5_fit,
         mg_cells.w5_manual, unit=4 * 25, unit_name="step", ref_name="minigrad manual loop"),
+    # Compiled steps (mg.jit, issue 18): the same workloads recorded once and replayed; the targets
+    # are the issue's.
+    Row("W1", "W1 minigrad-jit", 0.8, mg_cells.w1_xor_jit, reference.w1_xor, peers=False),
+    Row("W2", "W2 minigrad-jit, float32", 1.00, mg_cells.w2_mnist_jit, reference.w2_mnist, peers=False),
+    Row("W2", "W2 minigrad-jit, float64", 1.00, mg_cells.w2_mnist_jit, reference.w2_mnist, dtype=np.float64,
+        peers=False),
+    Row("W3", "W3 minigrad-jit", 1.0, mg_cells.w3_deep_jit, reference.w3_deep, peers=False),
+    Row("W4", "W4 minigrad-jit", 1.2, mg_cells.w4_chain_jit, reference.w4_chain, unit=1000, unit_name="op",
+        peers=False),
+    Row("W2", "W2 the Keras way: `fit(jit_compile=True)` vs a manual `mg.jit` loop (2 epochs x 4 batches)",
+        1.05, mg_cells.w2_fit_jit, mg_cells.w2_manual_jit, unit=8, unit_name="step",
+        ref_name="minigrad-jit manual loop", peers=False),
 ]
 MEM_TARGET = 1.10
 
@@ -147,7 +160,7 @@ def run_peer(name: str, args) -> dict:
     peers.setup(name)
     out = {}
     for i, row in _selected(args):
-        factory = peers.CELLS.get((row.key, name)) if row.target is not None else None
+        factory = peers.CELLS.get((row.key, name)) if row.target is not None and row.peers else None
         if factory is not None:
             out[i] = _cell(factory, row, args)
             print(f"  done: {row.label} / {name}", file=sys.stderr, flush=True)
@@ -260,9 +273,9 @@ def check(args, steps: int = 3) -> int:
     bad = 0
     impls = [("minigrad", lambda r: r.minigrad)]
     if args.peers:
-        impls += [(n, lambda r, n=n: peers.CELLS.get((r.key, n))) for n in peers.PEERS]
+        impls += [(n, lambda r, n=n: peers.CELLS.get((r.key, n)) if r.peers else None) for n in peers.PEERS]
     for row in ROWS:
-        if row.key == "W5" or row.target is None or (args.only and row.key not in args.only):
+        if row.ref_name != "NumPy" or row.target is None or (args.only and row.key not in args.only):
             continue
         ref = row.ref(row.dtype)
         want = [_as_array(ref()) for _ in range(steps)]
