@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import checks, functions
-from ..ops import Cast
+from ..ops import Affine, Cast
 from ..random import default_rng
 from ..tensor import Tensor, get_default_dtype
 from . import functional as F
@@ -206,10 +206,11 @@ class Dense(Module):
                 raise ValueError(f"Dense(units={self.units}) needs inputs with a feature axis; "
                                  f"received a 0-d input")
             self.build((None,) + x.shape[1:] if x.ndim >= 2 else (None, x.shape[0]))
-        if x.dtype != self.weight.dtype:  # as Keras: inputs take the layer's dtype (a recorded cast)
-            x = Cast.apply(x, dtype=self.weight.dtype)
+        weight = self.weight
+        if x.dtype != weight.dtype:  # as Keras: inputs take the layer's dtype (a recorded cast)
+            x = Cast.apply(x, dtype=weight.dtype)
         try:
-            z = F.affine(x, self.weight, self.bias)
+            z = Affine.apply(x, weight, self.bias)
         except ValueError:  # say it in the layer's words when the input is the problem
             if x.ndim == 0 or x.shape[-1] != self.input_dim:
                 raise ValueError(f"Dense(units={self.units}) expects inputs whose last dimension is "
