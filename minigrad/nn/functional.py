@@ -162,17 +162,19 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _check_reduction(name: str, reduction: Any) -> None:
-    checks.one_of(name, "reduction", reduction, _REDUCTIONS)
+    if type(reduction) is not str or reduction not in _REDUCTIONS:
+        checks.one_of(name, "reduction", reduction, _REDUCTIONS)  # raises, naming what it received
 
 
 def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple:
     """Tensors for (pred, target), after checking that the shapes agree and the reduction exists.
     The target takes a float prediction's dtype (as in Keras; a Tensor target through a recorded cast)."""
     _check_reduction(name, reduction)
-    pred = as_tensor(pred)
+    pred = _as_tensor(pred)
     target = _as_tensor(target, like=pred)
-    if target.dtype != pred.dtype and pred.dtype.kind == "f":
-        target = Cast.apply(target, dtype=pred.dtype)
+    dtype = pred.dtype
+    if target.dtype != dtype and dtype.kind == "f":
+        target = Cast.apply(target, dtype=dtype)
     if pred.shape != target.shape:
         raise ValueError(f"{name}: input shape {pred.shape} and target shape {target.shape} differ; they "
                          f"must be equal (reshape one, e.g. y.reshape(-1, 1))")
