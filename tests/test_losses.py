@@ -170,6 +170,12 @@ def test_unknown_reduction_is_rejected():
         F.mse_loss(_t([1.0]), [1.0], reduction="avg")
     with pytest.raises(ValueError, match="reduction='avg'"):
         nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(TypeError, match="Received: reduction=None"):
+        F.mse_loss(_t([1.0]), [1.0], reduction=None)
+    with pytest.raises(TypeError, match=r"Received: reduction=\['mean'\]"):
+        F.l1_loss(_t([1.0]), [1.0], reduction=["mean"])
+    # a NumPy string is a str: it names a reduction like the literal
+    assert F.mse_loss(_t([1.0, 3.0]), [0.0, 0.0], reduction=np.str_("sum")).item() == 10.0
 
 
 def test_numpy_targets_take_the_prediction_dtype():

@@ -380,6 +380,18 @@ def test_a_gradient_of_the_wrong_shape_raises_naming_both_shapes():
         opt.step()
 
 
+def test_a_gradient_that_is_not_numeric_raises_naming_it():
+    p, q = (mg.tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    opt = SGD([p, q], lr=0.1)
+    p.grad, q.grad = np.ones(2), "oops"
+    with pytest.raises(TypeError, match=r"SGD.step\(\): params\[1\].grad must be a numeric array; "
+                                        r"Received: str 'oops'"):
+        opt.step()
+    p.grad = q.grad = [1.0, 2.0]  # a list is converted, in the parameter's dtype
+    opt.step()
+    np.testing.assert_allclose(q.data, [0.9, 0.8])
+
+
 # ---- checkpoints ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
