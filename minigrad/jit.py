@@ -142,6 +142,7 @@ class _Call:
         self.label, self.func, self.args, self.kw = label, func, args, kw
         self.outs, self.effect = outs, effect
         self.tuple_result = False
+        self.target = -1  # the slot an in-place update changes
         self.value: Any = None
 
 
@@ -421,10 +422,37 @@ class _Hooks:
             self.patch(tensor_cls, name, _arg_hook(tensor_cls.__dict__[name], name))
 
     def _effects(self, opt_cls: type, sched_cls: type, bn_cls: type) -> None:
-        for owner, name, outputs in ((opt_cls, "step", False), (opt_cls, "zero_grad", False),
-                                     (sched_cls, "step", False), (bn_cls, "_update_running", False),
-                                     (bn_cls, "_eval_statistics", True)):
+        for owner, name in ((opt_cls, "step"), (opt_cls, "zero_grad"), (sched_cls, "step"),
+                            (bn_cls, "_update_running"), (bn_cls, "_eval_statistics")):
             self.patch(owner, name, _effect_hook(owner.__dict__[name], name))
+        update = Tensor.__dict__["_update"]
+
+        def rec_update(t: Tensor, what: str, other: Any, ufunc: Any = None) -> Tensor:
+            r = _recorder()
+            if r is None:
+                return update(t, what, other, ufunc)
+            s = r.slot(t, what)
+            if r.kind[s] != "ext":
+                raise JitError(f"mg.jit: {what}() changes a tensor made inside the step or given to it in "
+                               f"place; only tensors from outside the step (parameters) can be changed in "
+                               f"place in a recorded step. Received: a tensor of shape {t.shape}")
+            r.depth += 1
+            try:
+                update(t, what, other, ufunc)
+            finally:
+                r.depth -= 1
+            r.call(what, _inplace, (t, other, ufunc), {}, None, True)
+            r.entries[-1].args[0] = r.new_slot("const", t, None)  # the tensor itself, not its array
+            r.entries[-1].target = s
+            return t
+
+        self.patch(Tensor, "_update", rec_update)
+
+
+def _inplace(t: Tensor, other: Any, ufunc: Any) -> None:
+    """A recorded in-place update (``w.mul_(0.9)``): recording checked that it may run (grad mode off)."""
+    with autograd.no_grad():
+        Tensor.__dict__["_update"](t, "in-place update", other, ufunc)
 
 
 def _raw_recorder(e: _Op, backward: Callable) -> Callable:
@@ -649,6 +677,8 @@ class Tape:
 
     def _call_text(self, e: _Call) -> str:
         outs = "" if not e.outs else " -> " + ", ".join(self.names[s] for s in e.outs)
+        if e.effect and isinstance(self.value[e.args[0]], Tensor):
+            return f"{self.names[e.target]}.{e.label}({', '.join(self._ref(a) for a in e.args[1:2])})"
         if e.effect:
             obj = self.value[e.args[0]]
             owner = type(obj).__name__.lower()

@@ -292,3 +292,51 @@ def test_the_tape_prints_one_line_per_call_with_parameter_names():
     assert "    affine.backward(dt2) -> dt1, 1.weight.grad, 1.bias.grad" in lines
     assert lines[-1] == "sgd.step([0.weight, 0.bias, 1.weight, 1.bias])"
     assert "def replay(args):" in step.tape.source
+
+
+def test_an_in_place_update_of_a_parameter_is_replayed():
+    def make():
+        w = mg.Tensor(np.ones(3, np.float32), requires_grad=True)
+
+        def step(x):
+            loss = (x * w).sum()
+            w.grad = None
+            loss.backward()
+            with mg.no_grad():
+                w.mul_(0.5)
+                w.sub_(0.01)
+            return loss
+
+        return step, lambda: [w]
+
+    step = _assert_same_run(make, [(np.arange(3, dtype=np.float32),)], steps=5)
+    assert "p0.mul_(0.5)" in str(step.tape)
+
+
+def test_an_in_place_update_of_an_argument_is_refused():
+    def fn(x):
+        with mg.no_grad():
+            x.mul_(2.0)
+        return x * 1.0
+
+    with pytest.raises(JitError, match="in place"):
+        mg.jit(fn)(mg.Tensor(np.ones(2, np.float32)))
+
+
+def test_replays_do_not_grow_memory():
+    import tracemalloc
+
+    step = mg.jit(_xor()[0])
+    for k in range(10):
+        step(*XOR_ROWS[k % 4])
+    tracemalloc.start()
+    try:
+        for k in range(20):
+            step(*XOR_ROWS[k % 4])
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(200):
+            step(*XOR_ROWS[k % 4])
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 2_000  # bytes: nothing kept per replay
