@@ -229,6 +229,8 @@ def table_lines(mine: dict, peer_results: dict, args) -> tuple:
     if not args.only or "MEM" in args.only or "W2" in args.only:
         for dtype in (np.float32, np.float64):
             lines.append(memory_row(dtype, notes))
+        for dtype in (np.float32, np.float64):
+            lines.append(memory_row(dtype, notes, mg_cells.w2_mnist_jit, "minigrad-jit "))
     return lines, notes
 
 
@@ -238,14 +240,14 @@ def _raw(res) -> dict:
     return {"ratios": res.ratios, "cell_times": res.cell_times, "ref_times": res.ref_times}
 
 
-def memory_row(dtype, notes: list) -> str:
+def memory_row(dtype, notes: list, cell=mg_cells.w2_mnist, which: str = "") -> str:
     ref = harness.peak_memory(lambda: reference.w2_mnist(dtype))
-    step = _build(mg_cells.w2_mnist, dtype)
-    label = f"W2 peak memory while training, {np.dtype(dtype).name} (tracemalloc)"
+    step = _build(cell, dtype)
+    label = f"W2 {which}peak memory while training, {np.dtype(dtype).name} (tracemalloc)"
     if isinstance(step, str):
         return (f"| {label} | NumPy: {ref / 1e6:.2f} MB | | n/a (not available) | ≤ {MEM_TARGET}× "
                 f"| | — | — | — |")
-    mg = harness.peak_memory(lambda: mg_cells.w2_mnist(dtype))
+    mg = harness.peak_memory(lambda: cell(dtype))
     ratio = mg / ref
     met = "yes" if ratio <= MEM_TARGET else "**no**"
     return (f"| {label} | NumPy: {ref / 1e6:.2f} MB | {mg / 1e6:.2f} MB | {ratio:.2f}× | ≤ {MEM_TARGET}× "

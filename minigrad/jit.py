@@ -51,6 +51,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import os
+import re
 import sys
 import threading
 import warnings
@@ -459,7 +460,8 @@ def _raw_recorder(e: _Op, backward: Callable) -> Callable:
     def recording_backward(ctx: Any, grad: np.ndarray) -> Any:
         out = backward(ctx, grad)
         items = out if type(out) is tuple else (out,)
-        e.raw = [type(out) is tuple, [(type(g), np.shape(g), getattr(g, "dtype", None)) for g in items]]
+        e.raw = [type(out) is tuple, [(type(g), np.shape(g), getattr(g, "dtype", None)) for g in items],
+                 [any(g is not None and g is items[j] for j in range(k)) for k, g in enumerate(items)]]
         return out
 
     return recording_backward
@@ -740,7 +742,7 @@ class Tape:
                 self._gen_backward(i, e, add)
         ret = self._out_expr(self.outputs)
         add(f"    return {ret}, locals()" if debug else f"    return {ret}")
-        return "\n".join(code) + "\n"
+        return "\n".join(code if debug else _free_early(code)) + "\n"
 
     def _guard(self, add: Callable) -> None:
         """The replay's first lines: return _MISS (before any effect) unless the call matches the
@@ -806,22 +808,32 @@ class Tape:
         seen = {e.root}
         for j, (op, routes) in enumerate(e.steps):
             k_op = self._index[id(op)]
-            add(f"    r = B{k_op}(C{k_op}, {d}{op.out})")
+            call = f"B{k_op}(C{k_op}, {d}{op.out})"
             single = len(op.ins) == 1
-            is_tuple, raw = op.raw if op.raw is not None else (not single, [])
-            for k, (how, s) in routes:
-                add(f"    g = r[{k}]" if is_tuple else "    g = r")
-                shape, dtype = op.in_shapes[k]
-                if k >= len(raw) or raw[k] != (np.ndarray, shape, dtype):  # the engine conforms it
-                    add(f"    g = _conform(g, IS{k_op}_{k}, IT{k_op}_{k})")
+            is_tuple, raw, again = op.raw if op.raw is not None else (not single, [], [])
+            plain = [k < len(raw) and raw[k] == (np.ndarray,) + tuple(op.in_shapes[k]) for k, _ in routes]
+            if len(routes) == 1 and routes[0][1][0] == "node" and routes[0][1][1] not in seen and plain[0]:
+                k, (_, s) = routes[0]  # a chain: the gradient goes straight on
+                add(f"    {d}{s} = {call}{f'[{k}]' if is_tuple else ''}")
+                seen.add(s)
+                routes = []
+            else:
+                add(f"    r = {call}")
+            for (k, (how, s)), ok in zip(routes, plain):
+                g = f"r[{k}]" if is_tuple else "r"
+                if k < len(again) and again[k]:  # one array for two inputs (add): each its own, as eager
+                    g += ".copy()"
+                if not ok:  # the engine conforms it (sums a broadcast gradient, casts the dtype)
+                    add(f"    g = _conform({g}, IS{k_op}_{k}, IT{k_op}_{k})")
+                    g = "g"
                 if how == "leaf":
                     t = self._tensor(s)
                     add(f"    p = {t}.grad")
-                    add(f"    {t}.grad = g if p is None else _asarray(p + g)")
+                    add(f"    {t}.grad = {g} if p is None else _asarray(p + {g})")
                 elif s in seen:
-                    add(f"    {d}{s} = _asarray({d}{s} + g)")
+                    add(f"    {d}{s} = _asarray({d}{s} + {g})")
                 else:
-                    add(f"    {d}{s} = g")
+                    add(f"    {d}{s} = {g}")
                     seen.add(s)
             if not e.retain:
                 add(f"    C{k_op}.saved_tensors = None")
@@ -885,6 +897,30 @@ class Tape:
             self._debug_run = self._compile(self._generate(debug=True))
         with np.errstate(all="ignore"):
             return self._debug_run(args)
+
+
+_NAME = re.compile(r"\b(?:v\d+|d\d+_\d+)\b")
+
+
+def _free_early(code: list[str]) -> list[str]:
+    """``del`` each array local right after its last use, as eager frees an intermediate (and its
+    gradient) once nothing needs it: without it, every array of the step would live to the end."""
+    assigned = {n for line in code for n in _NAME.findall(line.split(" = ")[0]) if " = " in line}
+    last: dict[str, int] = {}
+    for i, line in enumerate(code[:-1]):  # (not the return line)
+        for n in _NAME.findall(line):
+            last[n] = i
+    kept = set(_NAME.findall(code[-1]))
+    dels: dict[int, list[str]] = {}
+    for n, i in last.items():
+        if n in assigned and n not in kept and not code[i].lstrip().startswith("if "):
+            dels.setdefault(i, []).append(n)
+    out = []
+    for i, line in enumerate(code):
+        out.append(line)
+        if i in dels:
+            out.append(f"    del {', '.join(sorted(dels[i]))}")
+    return out
 
 
 def _const_text(v: Any) -> str:
