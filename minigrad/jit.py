@@ -926,7 +926,7 @@ def _free_early(code: list[str]) -> list[str]:
 def _const_text(v: Any) -> str:
     if isinstance(v, np.ndarray):
         if v.ndim == 0:
-            return repr(v.item())
+            return str(v[()])  # (a float32 0.1 reads 0.1, not 0.10000000149011612)
         return f"array{v.shape}"
     if isinstance(v, np.dtype) or isinstance(v, type):
         return getattr(v, "__name__", str(v))

@@ -340,3 +340,36 @@ def test_replays_do_not_grow_memory():
     finally:
         tracemalloc.stop()
     assert after - before < 2_000  # bytes: nothing kept per replay
+
+
+def test_check_mode_restores_every_state_between_replay_and_eager():
+    """Parameters, Adam's moments, batch norm's buffers, the scheduler and the dropout generator are
+    put back before the eager run, so check=True passes and trains exactly as eager."""
+    rng = np.random.default_rng(7)
+    batch = (rng.standard_normal((10, 6)).astype(np.float32),
+             np.eye(3, dtype=np.float32)[rng.integers(0, 3, 10)])
+
+    def make():
+        model = nn.Sequential([nn.Dense(12, input_dim=6), nn.BatchNorm(), nn.ReLU(), nn.Dropout(0.3),
+                               nn.Dense(3)])
+        opt = mg.optim.Adam(model.parameters(), lr=0.01)
+        sched = mg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+        def step(x, y):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+
+        return step, lambda: model.parameters() + model.buffers() + [np.array(opt.lr)]
+
+    eager_losses, eager_state, _ = _train(make, [batch], 6, False)
+    mg.manual_seed(0)
+    step, state = make()
+    checked = mg.jit(step, check=True)
+    losses = [checked(*batch).data for _ in range(6)]
+    assert checked.tape.replays == 5
+    assert all(np.array_equal(a, b) for a, b in zip(eager_losses, losses))
+    assert all(np.array_equal(a, b) for a, b in zip(eager_state, state()))
