@@ -507,6 +507,9 @@ def _grad_hook(set_: Callable) -> Callable:
             return  # a new tensor starts without a gradient: nothing to replay
         if r is not None:
             s = r.slot(t, ".grad")
+            if r.kind[s] == "op":
+                raise JitError("mg.jit: the step sets .grad of a tensor made inside it; that is not "
+                               "replayed. Set gradients of parameters or arguments only.")
             if value is None:
                 r.entries.append(_SetGrad(s, None))
             elif isinstance(value, np.ndarray) and id(value) in r.of_array:

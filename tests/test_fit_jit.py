@@ -87,3 +87,38 @@ def test_jit_compile_must_be_a_bool():
     model = nn.Sequential([nn.Dense(1, input_dim=2)])
     with pytest.raises(TypeError, match="jit_compile"):
         model.compile(optimizer="sgd", loss="mse", jit_compile="yes")
+
+
+def test_a_failed_recording_is_undone_before_the_eager_batch():
+    """The labels' conversion fails the recording after batch norm updated its statistics and dropout
+    drew its mask; the eager batch starts from the state before, so the run equals jit_compile=False."""
+    x, labels, _ = _data(n=8)
+    runs = []
+    for jit_compile in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential([nn.Dense(6, input_dim=5), nn.BatchNorm(), nn.Dropout(0.3), nn.Dense(3)])
+        model.compile(optimizer="sgd", loss=nn.CrossEntropyLoss(), jit_compile=jit_compile)
+        with pytest.warns(RuntimeWarning) if jit_compile else _no_warning():
+            history = model.fit(x, labels.astype(np.float32), epochs=2, batch_size=4, verbose=0)
+        runs.append((history.history, [b.copy() for b in model.buffers()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def _no_warning():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_fit_with_jit_compile_stops_on_a_non_finite_loss_before_the_update():
+    x, _, onehot = _data(n=8)
+    model = _model("categorical_crossentropy", True, metrics=())
+    model.fit(x, onehot, epochs=1, batch_size=4, verbose=0)  # recorded and replayed
+    with mg.no_grad():
+        model[1].bias.data[0] = np.nan  # the replay reads the parameter as it is now
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(mg.nn.NonFiniteLossError, match="batch 1"):
+        model.fit(x, onehot, epochs=1, batch_size=4, verbose=0)
+    assert model._compiled.steps["train"].compiled.recordings == 1  # it was a replay
+    assert all(np.array_equal(a, p.data, equal_nan=True) for a, p in zip(before, model.parameters()))

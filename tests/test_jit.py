@@ -324,22 +324,26 @@ def test_an_in_place_update_of_an_argument_is_refused():
 
 
 def test_replays_do_not_grow_memory():
+    import gc
     import tracemalloc
 
     step = mg.jit(_xor()[0])
     for k in range(10):
         step(*XOR_ROWS[k % 4])
+    gc.collect()
     tracemalloc.start()
     try:
         for k in range(20):
             step(*XOR_ROWS[k % 4])
         before = tracemalloc.get_traced_memory()[0]
-        for k in range(200):
+        for k in range(1000):
             step(*XOR_ROWS[k % 4])
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert after - before < 2_000  # bytes: nothing kept per replay
+    # a kept array or Tensor per replay would be >= 100 kB here; version counters growing past the
+    # small-int cache are a few hundred bytes
+    assert after - before < 10_000
 
 
 def test_check_mode_restores_every_state_between_replay_and_eager():

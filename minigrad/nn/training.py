@@ -327,7 +327,7 @@ class Model:
 
         steps: dict[str, Callable] = {"train": train, "eval": forward, "predict": self}  # type: ignore[dict-item]
         fn = steps[kind]
-        cfg.steps[kind] = _jitted(fn, kind) if cfg.jit_compile else fn
+        cfg.steps[kind] = _jitted(fn, kind, self) if cfg.jit_compile else fn
         return cfg.steps[kind]
 
     # -- summary -------------------------------------------------------------------------------
@@ -341,25 +341,46 @@ class Model:
             emit(line)
 
 
-def _jitted(fn: Callable, kind: str) -> Callable:
+def _jitted(fn: Callable, kind: str, model: Any) -> Callable:
     """``mg.jit(fn)``, falling back to ``fn`` (with a warning naming the reason) when a batch cannot
-    be traced; that batch is then computed eagerly."""
+    be traced; that batch is then computed eagerly from the state before the failed recording (the
+    model's buffers and the random generator are put back: the recording ran part of the step)."""
     from ..jit import JitError, jit
 
     compiled = jit(fn)
-    state = {"step": compiled}
+    state: dict[str, Callable] = {"step": compiled}
 
     def step(*args: Any) -> Any:
+        if state["step"] is fn:
+            return fn(*args)
+        saved = _buffers_and_rng(model) if compiled.recordings == 0 else None
         try:
-            return state["step"](*args)
+            return compiled(*args)
         except JitError as exc:
             warnings.warn(f"jit_compile=True: the {kind} step cannot be compiled and runs eagerly: {exc}",
                           RuntimeWarning, stacklevel=4)
             state["step"] = fn
+            if saved is not None:
+                saved()
             return fn(*args)
 
     step.compiled = compiled  # type: ignore[attr-defined]
     return step
+
+
+def _buffers_and_rng(model: Any) -> Callable[[], None]:
+    """A function that puts the model's buffers (BatchNorm's running statistics) and the default random
+    generator back as they are now."""
+    rng = _random.default_rng()
+    rng_state = rng.bit_generator.state
+    buffers = [(m, n, getattr(m, n)) for m in model.modules() for n in vars(m).get("_buffer_names", ())]
+
+    def restore() -> None:
+        rng.bit_generator.state = rng_state
+        for m, n, value in buffers:
+            setattr(m, n, value)
+
+    return restore
 
 
 def _softmax_head(model: Any) -> Callable | None:
