@@ -999,7 +999,14 @@ class Jit:
 
     @property
     def tapes(self) -> list:
+        """The kept tapes, oldest first."""
         return [t for _, t in self._order]
+
+    def __repr__(self) -> str:
+        name = getattr(self.fn, "__name__", type(self.fn).__name__)
+        replays = sum(t.replays for t in self.tapes)
+        return (f"<mg.jit {name}: {len(self._order)} tape(s), {self.recordings} recording(s), "
+                f"{replays} replay(s){', check=True' if self.check else ''}>")
 
     def __call__(self, *args: Any) -> Any:
         r = _active[0]
