@@ -23,9 +23,15 @@ How it records (the choices):
   nodes ran and the gradient each sent to each input. The replay runs the same backward functions
   in the same order and adds gradients in the same order, so results are bit-identical to eager.
 * **Effects.** ``Optimizer.step``/``zero_grad``, ``LRScheduler.step``, BatchNorm's running-statistics
-  update and eval statistics, writes of ``.grad`` and comparisons (``x > 0``, argmax) are recorded
-  as calls and replayed as calls. Dropout draws its mask inside its op (``DropoutMask``), so every
-  replay draws a new mask from the generator in force: ``mg.manual_seed(n)`` gives eager's run.
+  update and eval statistics, writes of ``.grad``, in-place updates of parameters (``w.mul_(0.9)``)
+  and comparisons (``x > 0``, argmax) are recorded as calls and replayed as calls. Dropout draws its
+  mask inside its op (``DropoutMask``), so every replay draws a new mask from the generator in
+  force: ``mg.manual_seed(n)`` gives eager's run.
+* **Replay.** The tape compiles to one generated function (``tape.source``): guards first, then one
+  line per call with every slot a local variable, each array deleted after its last use (eager
+  frees intermediates as its backward passes them). It runs under one ``np.errstate(all="ignore")``,
+  so the ops' own ``@np.errstate`` decorators are unwrapped; gradients are conformed to their input's
+  shape and dtype only where the engine had to while recording.
 * **Signature.** A tape is chosen by the arguments' shapes, dtypes and ``requires_grad``, grad mode
   and the non-tensor arguments' values; it is replayed only while the modules that ran keep their
   training flags and parameters, and the external tensors their shapes and dtypes. Anything else
