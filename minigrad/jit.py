@@ -401,6 +401,8 @@ class _Hooks:
         for name in ("numpy", "item", "tolist", "__bool__", "__float__", "__int__", "__array__", "__repr__"):
             self.patch(tensor_cls, name, _read_hook(tensor_cls.__dict__[name], f"Tensor.{name}()"))
         for cls in (tensor_cls, param_cls):
+            if "data" not in cls.__dict__:  # (a subclass that inherits Tensor.data)
+                continue
             prop = cls.__dict__["data"]
             self.patch(cls, "data", property(_read_hook(prop.fget, ".data"), _write_hook(prop.fset)))
         member = tensor_cls.__dict__["grad"]
