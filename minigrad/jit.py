@@ -121,7 +121,7 @@ class _Op:
         self.ctx: Any = object.__new__(cls)
         self.ctx.needs_input_grad = needs
         self.ctx.inputs = ()
-        self.ins, self.kw, self.out, self.needs = ins, kw, out, needs
+        self.ins, self.kw, self.out = ins, kw, out
         self.in_shapes: list = []  # (shape, dtype) of each input: what backward conforms gradients to
         self.raw: list | None = None  # backward's result when recorded: [is a tuple, [(type, shape, dtype)]]
         self.value: Any = None  # the eager output (kept while checking)
@@ -633,7 +633,6 @@ class Tape:
         self.names = self._names(r, arg_names)
         self.ext = [s for s, k in enumerate(self.kind) if k == "ext"]
         self.ext_tensors = [self.value[s] for s in self.ext]
-        self.ext_shapes = tuple((self.shape[s][0], self.shape[s][1]) for s in self.ext)
         self.replays = 0
         self.source = self._generate(debug=False)
         self._run = self._compile(self.source)
