@@ -13,6 +13,7 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .creation import full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functions import (
     abs,
     add,
@@ -58,19 +59,7 @@ from .functions import (
 from .jit import jit  # (eager: a lazy name would be shadowed by the submodule once it is imported)
 from .numerical import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
 from .random import manual_seed
-from .tensor import (
-    Tensor,
-    full,
-    get_default_dtype,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    set_default_dtype,
-    tensor,
-    zeros,
-    zeros_like,
-)
+from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
 

@@ -1,20 +1,15 @@
-"""The autograd core: grad mode, ``Function`` (the op node), and the backward pass.
+"""The autograd core: grad mode, anomaly mode, ``Function`` (the op and its graph node), backward.
 
-Every differentiable op, built-in or user-defined, is a ``Function`` subclass with two static
-methods on NumPy arrays::
+Every op is a ``Function`` subclass with two static methods on NumPy arrays::
 
     forward(ctx, *arrays, **kwargs) -> array        backward(ctx, grad) -> one gradient per input
 
 ``Function.apply`` unwraps Tensors, runs ``forward`` and, when grad mode is on and some input
-requires grad, records the call: the ``ctx`` object *is* the graph node (``tensor.grad_fn``). It
-keeps the inputs, the keyword arguments and what ``forward`` saved. Nothing points from a node back
-to its output, so a graph is a tree of plain references that dies with its last tensor.
-
-``backward`` visits the nodes newest first (every node is newer than the nodes of its inputs, so
-each runs after all its consumers delivered their gradients), sums broadcast gradients back to each
-input's shape in one place (``unbroadcast``), adds into the ``.grad`` of leaves, and frees what
-``forward`` saved unless ``retain_graph=True``. It is a loop over a heap, not recursion: a chain of
-100,000 ops is fine.
+requires grad, records the call: the ``ctx`` object *is* the graph node (``tensor.grad_fn``), keeping
+the inputs, keyword arguments and what ``forward`` saved. Backward visits the nodes newest first (a
+node is newer than its inputs' nodes, so it runs after all its consumers), sums broadcast gradients
+back to each input's shape in one place (``unbroadcast``) and adds into the ``.grad`` of leaves. It
+is a loop over a heap, not recursion: a chain of 100,000 ops is fine.
 """
 from __future__ import annotations
 
@@ -33,8 +28,8 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 else:
     # The one seam of the core: Function.apply wraps results in Tensors, and Tensor's methods call
-    # Function.apply, so each file needs the other. tensor.py imports this module and then hands its
-    # class over (``autograd.Tensor = Tensor``, right after the class); nothing else crosses back.
+    # Function.apply, so each file needs the other. tensor.py imports this module, then hands its
+    # class over right after defining it (``autograd.Tensor = Tensor``); nothing else crosses back.
     Tensor = None
 
 __all__ = [
@@ -51,6 +46,7 @@ class _GradState(threading.local):
 
 
 _grad = _GradState()
+_anomaly = False
 
 
 def is_grad_enabled() -> bool:
@@ -63,40 +59,9 @@ def set_grad_enabled(mode: bool) -> None:
     _grad.enabled = bool(mode)
 
 
-class _GradMode:
-    """Context manager and decorator that sets grad mode for the current thread, then restores it."""
-
-    mode = True
-
-    def __enter__(self) -> None:
-        self._prev = _grad.enabled
-        _grad.enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        _grad.enabled = self._prev
-
-    def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-class no_grad(_GradMode):
-    """``with mg.no_grad():`` (or ``@mg.no_grad()``): ops inside record nothing."""
-
-    mode = False
-
-
-class enable_grad(_GradMode):
-    """``with mg.enable_grad():`` turns recording back on inside a ``no_grad`` block."""
-
-    mode = True
-
-
-_anomaly = False
+def is_anomaly_enabled() -> bool:
+    """True inside ``mg.detect_anomaly()``."""
+    return _anomaly
 
 
 def set_detect_anomaly(flag: bool) -> None:
@@ -105,32 +70,47 @@ def set_detect_anomaly(flag: bool) -> None:
     _anomaly = bool(flag)
 
 
-def is_anomaly_enabled() -> bool:
-    return _anomaly
+class _Switch:
+    """A context manager and decorator that sets a mode (``get``/``set``), then restores it."""
 
-
-class detect_anomaly:
-    """``with mg.detect_anomaly():`` (or as a decorator): an op whose forward output or backward
-    gradient holds NaN or inf raises ``FloatingPointError`` naming the op and, for backward, the
-    line of user code that created it."""
-
-    def __init__(self, enabled: bool = True):
-        self.enabled = enabled
+    def __init__(self, mode: bool, get: Callable[[], bool], set: Callable[[bool], None]) -> None:
+        self.mode, self._get, self._set = mode, get, set
 
     def __enter__(self) -> None:
-        self._prev = _anomaly
-        set_detect_anomaly(self.enabled)
+        self._prev = self._get()
+        self._set(self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        set_detect_anomaly(self._prev)
+        self._set(self._prev)
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with detect_anomaly(self.enabled):
+            with _Switch(self.mode, self._get, self._set):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class no_grad(_Switch):
+    """``with mg.no_grad():`` (or ``@mg.no_grad()``): ops inside record nothing."""
+
+    def __init__(self) -> None: super().__init__(False, is_grad_enabled, set_grad_enabled)
+
+
+class enable_grad(_Switch):
+    """``with mg.enable_grad():`` turns recording back on inside a ``no_grad`` block."""
+
+    def __init__(self) -> None: super().__init__(True, is_grad_enabled, set_grad_enabled)
+
+
+class detect_anomaly(_Switch):
+    """``with mg.detect_anomaly():`` (or as a decorator): an op whose forward output or backward
+    gradient holds NaN or inf raises ``FloatingPointError`` naming the op and, for backward, the
+    line of user code that created it."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        super().__init__(enabled, is_anomaly_enabled, set_detect_anomaly)
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -180,10 +160,12 @@ class Function:
     kwargs: dict = {}  # its keyword arguments
     needs_input_grad: tuple = ()
     saved_tensors: tuple | None = ()  # None once backward freed them
-    created_at: str | None = None  # the user's source line, recorded in anomaly mode
+    seq = 0  # creation number (see _creation)
+    clock = 0  # _changes at forward
     versions: list = []  # the inputs' versions at forward, kept when forward saved something
     arrays: list = []  # the arrays forward received, kept with versions
     output_counter: list | None = None  # the output's version counter, kept when forward saved the output
+    created_at: str | None = None  # the user's source line, recorded in anomaly mode
     _retained: Any = None  # a weak reference to the output, set by Tensor.retain_grad()
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -205,15 +187,14 @@ class Function:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # apply makes nodes without calling the class: MySigmoid(x) is the PyTorch habit misapplied
-        raise TypeError(f"{type(self).__name__} is a Function: call {type(self).__name__}.apply(...) to "
-                        f"run it on tensors")
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # MySigmoid()(x): the old PyTorch habit
+        raise TypeError(f"{type(self).__name__} is a Function: call {type(self).__name__}.apply(...) "
+                        f"to run it on tensors")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the unwrapped arguments; return a Tensor that remembers this call."""
-        ctx = object.__new__(cls)  # the node (see __init__)
+        ctx = cls()  # the node
         arrays, needs, versions = [], [], []
         for a in args:
             if isinstance(a, Tensor):
@@ -223,7 +204,7 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-                versions.append(None)
+                versions.append(0)
         try:
             out = Tensor._from_op(cls.forward(ctx, *arrays, **kwargs))
         except ValueError as exc:
@@ -234,7 +215,7 @@ class Function:
             ctx.inputs, ctx.kwargs, ctx.needs_input_grad = args, kwargs, tuple(needs)
             ctx.seq = next(_creation)
             if ctx.saved_tensors:  # backward refuses to run if a saved input or output changed since
-                ctx.versions, ctx.arrays, ctx.clock = versions, arrays, _changes[0]
+                ctx.clock, ctx.arrays, ctx.versions = _changes[0], arrays, versions
                 for s in ctx.saved_tensors:
                     if s is out._data:
                         ctx.output_counter = out._version_counter  # (at version 0 now)
@@ -253,7 +234,7 @@ def _share_version(out: Tensor, args: tuple) -> None:
             return
 
 
-def _forward_error(cls: type, args: tuple, exc: ValueError) -> ValueError:
+def _forward_error(cls: type[Function], args: tuple, exc: ValueError) -> ValueError:
     """The error of a ``forward`` that refused its inputs: its own when it names the op already (ops
     name both shapes), else one that adds the op's name and the input shapes."""
     if str(exc).startswith(cls.op_name()):
@@ -267,7 +248,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     added in front are summed away, and axes where ``shape`` has 1 are summed keeping the axis.
     The only place in minigrad that undoes broadcasting."""
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    axes = tuple(range(lead)) + kept
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
@@ -289,19 +271,23 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False,
     """
     if root.grad_fn is None:  # a leaf: its gradient is the seed itself
         _accumulate(root, grad)
-        return
-    _walk(root.grad_fn, grad, retain_graph, on_step)
+    else:
+        _walk(root.grad_fn, grad, retain_graph, on_step)
 
 
 @np.errstate(all="ignore")  # inf and NaN in gradients arise silently (mg.detect_anomaly() reports them)
 def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callable | None) -> None:
-    pending: dict = {}  # gradient of each waiting node's output, summed so far
-    heap: list = []  # the waiting nodes, newest first
-    node, g = root, grad
-    while True:
+    pending = {root: grad}  # the gradient of each waiting node's output, summed so far
+    heap = [(-root.seq, root)]  # the waiting nodes, newest first
+    while heap:
+        node = heapq.heappop(heap)[1]
+        g = pending.pop(node)
         if node.saved_tensors is None:
-            _freed_error(node)
-        if node.versions and node.clock != _changes[0]:  # something changed in place since forward
+            raise RuntimeError(f"Trying to backward through the graph a second time (through "
+                               f"{node.op_name()}): its saved arrays were freed after the first backward(). "
+                               "Specify retain_graph=True on the first backward() call to backward through "
+                               "it again.")
+        if node.clock != _changes[0] and node.versions:  # something changed in place since forward
             _check_versions(node)
         if node._retained is not None and node._retained() is not None:
             _accumulate(node._retained(), g.copy())  # a non-leaf's .grad, asked for by retain_grad()
@@ -310,21 +296,20 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
             node.saved_tensors = None
         if type(grads) is not tuple:
             grads = (grads,)
+        if len(grads) != len(node.inputs):
+            raise RuntimeError(f"{node.op_name()}.backward returned {len(grads)} gradients for "
+                               f"{len(node.inputs)} inputs; return one per positional input of forward")
         inputs, needs = node.inputs, node.needs_input_grad
-        if len(grads) != len(inputs):
-            _count_error(node, grads)
         sent: list = [None] * len(inputs)  # the gradient sent to each input (None: none)
-        nxt = None  # the node that runs next when nothing else waits (a chain needs no heap)
         for i in range(len(inputs)):
-            gi = grads[i]
+            gi, inp = grads[i], inputs[i]
             if gi is None or not needs[i]:
                 continue
-            inp = inputs[i]
             data = inp._data
             if type(gi) is not np.ndarray or gi.shape != data.shape or gi.dtype is not data.dtype:
                 gi = _conform(gi, data, node)
-            for other in sent:
-                if gi is other:  # one array handed to two inputs (Add): each gets its own
+            for s in sent:
+                if gi is s:  # one array handed to two inputs (Add): each gets its own
                     gi = gi.copy()
             if _anomaly:
                 _check_finite("backward gradient", node.op_name(), gi, node.created_at)
@@ -332,53 +317,21 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
             fn = inp.grad_fn
             if fn is None:  # a leaf that requires grad
                 _accumulate(inp, gi)
-            elif nxt is None and not heap:  # nothing else waits: fn runs next
-                nxt, next_g = fn, gi
-            elif fn is nxt:
-                next_g = np.asarray(next_g + gi)  # (0-d + 0-d gives a NumPy scalar)
+            elif fn in pending:
+                pending[fn] = np.asarray(pending[fn] + gi)  # (0-d + 0-d gives a NumPy scalar)
             else:
-                if nxt is not None:  # a second branch: both wait in the heap
-                    _wait(nxt, next_g, pending, heap)
-                    nxt = None
-                _wait(fn, gi, pending, heap)
+                pending[fn] = gi
+                heapq.heappush(heap, (-fn.seq, fn))
         if on_step is not None:
             on_step(node, g, tuple(sent))
-        if nxt is not None:
-            node, g = nxt, next_g
-        elif heap:
-            node = heapq.heappop(heap)[1]
-            g = pending.pop(node)
-        else:
-            return
-
-
-def _wait(fn: Function, g: np.ndarray, pending: dict, heap: list) -> None:
-    """Add ``g`` to the gradient node ``fn`` waits with (putting it in the heap the first time)."""
-    if fn in pending:
-        pending[fn] = np.asarray(pending[fn] + g)  # (0-d + 0-d gives a NumPy scalar)
-    else:
-        pending[fn] = g
-        heapq.heappush(heap, (-fn.seq, fn))
-
-
-def _freed_error(node: Function) -> None:
-    raise RuntimeError(
-        f"Trying to backward through the graph a second time (through {node.op_name()}): its saved "
-        "arrays were freed after the first backward(). Specify retain_graph=True on the first "
-        "backward() call if you need to backward through the graph again.")
-
-
-def _count_error(node: Function, grads: tuple) -> None:
-    raise RuntimeError(f"{node.op_name()}.backward returned {len(grads)} gradients for "
-                       f"{len(node.inputs)} inputs; return one per positional input of forward")
 
 
 def _check_versions(node: Function) -> None:
     """Refuse to run ``node`` if an array its forward saved was changed in place since (the version
     counter of that tensor, shared with its views and detach(), moved on)."""
+    saved = node.saved_tensors or ()
     for inp, version, arr in zip(node.inputs, node.versions, node.arrays):
-        changed = version is not None and inp._version_counter[0] != version
-        if changed and any(s is arr for s in node.saved_tensors):  # (arr: the array forward saw)
+        if isinstance(inp, Tensor) and inp._version != version and any(s is arr for s in saved):
             _version_error(f"an input of {node.op_name()} (shape {inp.shape})", inp._version, version)
     if node.output_counter is not None and node.output_counter[0] != 0:
         _version_error(f"the output of {node.op_name()}", node.output_counter[0], 0)
@@ -386,9 +339,9 @@ def _check_versions(node: Function) -> None:
 
 def _version_error(what: str, now: int, expected: int) -> None:
     raise RuntimeError(
-        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"{what} is at version {now}; expected version {expected} instead. Do not change a tensor (or a view "
-        f"or detach() of it) in place between its use in forward and backward().")
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {what} is at version {now}; expected version {expected} instead. Do not change a "
+        f"tensor (or a view or detach() of it) in place between its use in forward and backward().")
 
 
 def _conform(gi: Any, data: np.ndarray, node: Function) -> np.ndarray:
@@ -412,6 +365,7 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
             t.grad = np.asarray(t.grad + g)  # (0-d + 0-d gives a NumPy scalar)
 
 
-def retain_grad_of(t: Tensor) -> None:
-    """Make backward store the gradient of non-leaf ``t`` in ``t.grad`` (a weak reference: no cycle)."""
-    t.grad_fn._retained = weakref.ref(t)
+def retain_grad_of(t: Tensor, node: Function) -> None:
+    """Make backward store the gradient of non-leaf ``t`` (made by ``node``) in ``t.grad`` (a weak
+    reference: no cycle)."""
+    node._retained = weakref.ref(t)

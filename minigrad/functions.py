@@ -114,12 +114,12 @@ def logsumexp(x: Any, axis: Any = _LAST, keepdims: bool = False, *, dim: Any = _
     return as_tensor(x).logsumexp(axis, keepdims, dim=dim)
 
 
-def softmax(x: Any, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
+def softmax(x: Any, axis: Any = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis``, stable for large logits."""
     return as_tensor(x).softmax(axis, dim=dim)
 
 
-def log_softmax(x: Any, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
+def log_softmax(x: Any, axis: Any = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for large logits."""
     return as_tensor(x).log_softmax(axis, dim=dim)
 
@@ -169,7 +169,7 @@ def _tensors(op: str, ts: Any) -> list:
     return [as_tensor(t) for t in ts]
 
 
-def concatenate(ts: Sequence[Any], axis: int = _FIRST, *, dim: Any = _NO_DIM) -> Tensor:
+def concatenate(ts: Sequence[Any], axis: Any = _FIRST, *, dim: Any = _NO_DIM) -> Tensor:
     """Join tensors along an existing axis; shapes must match except along ``axis``."""
     tensors = _tensors("concatenate", ts)
     if tensors[0].ndim == 0:
@@ -178,7 +178,7 @@ def concatenate(ts: Sequence[Any], axis: int = _FIRST, *, dim: Any = _NO_DIM) ->
     return ops.Concatenate.apply(*tensors, axis=axis)
 
 
-def stack(ts: Sequence[Any], axis: int = _FIRST, *, dim: Any = _NO_DIM) -> Tensor:
+def stack(ts: Sequence[Any], axis: Any = _FIRST, *, dim: Any = _NO_DIM) -> Tensor:
     """Join tensors of one shape along a new ``axis``."""
     tensors = _tensors("stack", ts)
     axis = checks.axis("stack", "axis", checks.pick_axis("stack", axis, dim), tensors[0].ndim + 1)

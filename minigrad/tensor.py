@@ -1,4 +1,4 @@
-"""``Tensor``: a NumPy array that remembers the op that made it, plus the creation functions.
+"""``Tensor``: a NumPy array that remembers the op that made it (creation functions: creation.py).
 
 dtype policy: Python scalars and lists, and integer or boolean arrays, become
 ``get_default_dtype()`` (float32 unless changed); floating NumPy arrays keep their dtype (and are
@@ -12,23 +12,20 @@ Every differentiable method hands its work to one ``Function`` in ``minigrad/ops
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import autograd, checks, ops
 from .autograd import Function, is_grad_enabled, retain_grad_of, run_backward
-from .random import default_rng
 
-__all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "randn", "rand", "zeros_like", "ones_like",
-    "get_default_dtype", "set_default_dtype", "as_tensor",
-]
+__all__ = ["Tensor", "get_default_dtype", "set_default_dtype", "as_tensor"]
 
 _default_dtype = [np.dtype(np.float32)]
 _PY_NUMBERS = (float, int, bool)
 # defaults of axis= where dim= may be given instead (they show as None, -1 and 0)
-_ALL, _LAST, _FIRST, _NO_DIM = checks.Default(None), checks.Default(-1), checks.Default(0), checks.Default(None)
+_ALL, _LAST, _FIRST = checks.Default(None), checks.Default(-1), checks.Default(0)
+_NO_DIM = checks.Default(None)
 
 
 def get_default_dtype() -> np.dtype:
@@ -63,7 +60,8 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
                              f"ragged sequence ({exc})") from None
     kind = arr.dtype.kind
     if kind not in "fiub":
-        what = {"O": "objects", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(kind, str(arr.dtype))
+        names = {"O": "objects", "U": "strings", "S": "bytes", "c": "complex numbers"}
+        what = names.get(kind, str(arr.dtype))
         raise TypeError(f"Tensor data must be real numbers (float, int or bool); received an array of "
                         f"{what} (dtype {arr.dtype})")
     if dtype is not None:
@@ -151,7 +149,8 @@ class Tensor:
 
     def item(self) -> float:
         if self._data.size != 1:
-            raise ValueError(f"item() needs a tensor with exactly one element; this one has shape {self.shape}")
+            raise ValueError(f"item() needs a tensor with exactly one element; this one has shape "
+                             f"{self.shape}")
         return self._data.item()
 
     def tolist(self) -> Any:
@@ -224,7 +223,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
-            retain_grad_of(self)
+            retain_grad_of(self, self.grad_fn)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
@@ -338,7 +337,8 @@ class Tensor:
 
     # comparisons: not differentiable, results never require grad
     def _compare(self, other: Any, op: Any) -> Tensor:
-        o = other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) else _to_array(other)
+        o = other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) \
+            else _to_array(other)
         return Tensor(op(self._data, o), dtype=np.bool_)
 
     def __eq__(self, other: Any) -> Tensor: return self._compare(other, np.equal)  # type: ignore[override]
@@ -388,19 +388,21 @@ class Tensor:
     def logsumexp(self, axis: Any = _LAST, keepdims: bool = False, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.LogSumExp.apply(self, axis=checks.pick_axis("logsumexp", axis, dim), keepdims=keepdims)
 
-    def softmax(self, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
+    def softmax(self, axis: Any = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.Softmax.apply(self, axis=checks.pick_axis("softmax", axis, dim))
 
-    def log_softmax(self, axis: int = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
+    def log_softmax(self, axis: Any = _LAST, *, dim: Any = _NO_DIM) -> Tensor:
         return ops.LogSoftmax.apply(self, axis=checks.pick_axis("log_softmax", axis, dim))
 
     def argmax(self, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
         """Index of the maximum (not differentiable; int64). ``axis=None``: of the flattened tensor."""
-        return Tensor(ops.arg_extreme("argmax", self._data, checks.pick_axis("argmax", axis, dim)), dtype=np.int64)
+        axis = checks.pick_axis("argmax", axis, dim)
+        return Tensor(ops.arg_extreme("argmax", self._data, axis), dtype=np.int64)
 
     def argmin(self, axis: Any = _ALL, *, dim: Any = _NO_DIM) -> Tensor:
         """Index of the minimum (not differentiable; int64). ``axis=None``: of the flattened tensor."""
-        return Tensor(ops.arg_extreme("argmin", self._data, checks.pick_axis("argmin", axis, dim)), dtype=np.int64)
+        axis = checks.pick_axis("argmin", axis, dim)
+        return Tensor(ops.arg_extreme("argmin", self._data, axis), dtype=np.int64)
 
     # shape ops: all of them reshapes or transposes (views that share the version counter)
     def reshape(self, *shape: Any) -> Tensor:
@@ -428,11 +430,7 @@ class Tensor:
         return self.reshape(ops.squeezed_shape(self.shape, checks.pick_axis("squeeze", axis, dim)))
 
 
-autograd.Tensor = Tensor  # the seam: Function.apply makes Tensors of this class (see autograd.py)
-
-
-# ---------------------------------------------------------------------------------------------
-# creation functions
+autograd.Tensor = Tensor  # type: ignore[misc]  # the seam: Function.apply makes Tensors (see autograd.py)
 
 
 def _as_operand(x: Any) -> Any:
@@ -442,61 +440,3 @@ def _as_operand(x: Any) -> Any:
 def as_tensor(x: Any) -> Tensor:
     """``x`` itself when it is a Tensor, else ``Tensor(x)``."""
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
-    """Function form of ``Tensor(...)``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
-
-
-def _shape_arg(shape: Sequence[Any]) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(checks.integer("shape", "shape", n, low=0) for n in shape)
-
-
-def _dtype_or_default(dtype: Any) -> np.dtype:
-    return np.dtype(dtype) if dtype is not None else _default_dtype[0]
-
-
-def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``shape`` filled with ``value``."""
-    shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
-    if isinstance(value, (str, bytes)) or not isinstance(value, (_PY_NUMBERS, np.number)):
-        checks.fail("full", "value", value, "a number", TypeError)
-    d = _dtype_or_default(dtype)
-    return Tensor(np.full(shape, value, dtype=d), requires_grad=requires_grad, dtype=d)
-
-
-def zeros(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return full(shape, 0, dtype, requires_grad)
-
-
-def ones(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return full(shape, 1, dtype, requires_grad)
-
-
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    a = _as_operand(t)
-    return full(a.shape, 0, dtype or a.dtype, requires_grad)
-
-
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    a = _as_operand(t)
-    return full(a.shape, 1, dtype or a.dtype, requires_grad)
-
-
-def randn(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | None = None,
-          dtype: Any = None) -> Tensor:
-    """Standard-normal samples from ``rng`` (default: the generator ``mg.manual_seed`` seeds)."""
-    gen = rng if rng is not None else default_rng()
-    data = gen.standard_normal(_shape_arg(shape)).astype(_dtype_or_default(dtype))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def rand(*shape: Any, requires_grad: bool = False, rng: np.random.Generator | None = None,
-         dtype: Any = None) -> Tensor:
-    """Uniform samples in [0, 1) from ``rng`` (default: the generator ``mg.manual_seed`` seeds)."""
-    gen = rng if rng is not None else default_rng()
-    data = gen.random(_shape_arg(shape)).astype(_dtype_or_default(dtype))
-    return Tensor(data, requires_grad=requires_grad)

@@ -499,3 +499,13 @@ def test_unbroadcast_sums_a_gradient_back_to_each_broadcast_shape_like_numpy(dat
     assert got.shape == tuple(shape) and got.dtype == grad.dtype
     atol = np.abs(grad[np.isfinite(grad)].astype(np.float64)).sum() * np.finfo(dtype).eps * 8
     np.testing.assert_allclose(got, expected, rtol=1e-2 if dtype == np.float16 else 1e-5, atol=atol)
+
+
+def test_backward_runs_the_nodes_newest_first():
+    x = mg.tensor([0.5, -1.0], requires_grad=True)
+    y = x
+    for _ in range(30):
+        y = (y * 1.01 + 0.1).tanh()
+    seqs = []
+    mg.autograd.run_backward(y.sum(), np.ones((), np.float32), on_step=lambda n, g, s: seqs.append(n.seq))
+    assert len(seqs) == 91 and seqs == sorted(seqs, reverse=True)

@@ -112,8 +112,8 @@ class MatMul(Function):
                              f"dimension (use * for scalars)")
         kx, ky = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
         if kx != ky:
-            raise ValueError(f"matmul: shapes {x.shape} and {y.shape} are not aligned: {kx} (dim {x.ndim - 1}) "
-                             f"!= {ky} (dim {max(y.ndim - 2, 0)})")
+            raise ValueError(f"matmul: shapes {x.shape} and {y.shape} are not aligned: {kx} "
+                             f"(dim {x.ndim - 1}) != {ky} (dim {max(y.ndim - 2, 0)})")
         ctx.save_for_backward(x, y)
         return x @ y
 

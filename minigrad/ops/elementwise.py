@@ -3,6 +3,8 @@ clip maximum minimum where. Subgradients at kinks: relu'(0) = 0, abs'(0) = 0, cl
 gradient only strictly inside the bounds, maximum/minimum split it evenly on ties."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import checks
@@ -215,7 +217,8 @@ class Clip(Function):
 class Maximum(Function):
     """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties"""
 
-    pick, wins = np.maximum, np.greater  # Minimum swaps these two and nothing else
+    pick: Any = np.maximum  # Minimum swaps these two and nothing else
+    wins: Any = np.greater
 
     @staticmethod
     def forward(ctx, x, y):
@@ -232,7 +235,8 @@ class Maximum(Function):
 class Minimum(Maximum):
     """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties"""
 
-    pick, wins = np.minimum, np.less
+    pick: Any = np.minimum
+    wins: Any = np.less
 
 
 class Cast(Function):

@@ -176,7 +176,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = _axes(axis, x.ndim, "softmax")
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where a logit is inf: NaN, as in PyTorch
+        # inf - inf where a logit is inf: NaN, as in PyTorch
+        with np.errstate(invalid="ignore", over="ignore"):
             e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
             s = e / e.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(s)

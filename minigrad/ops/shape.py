@@ -39,7 +39,8 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes=None):
-        if axes is not None and not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        ints = axes is None or all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes)
+        if not ints:
             checks.fail("transpose", "axes", tuple(axes), "integers", TypeError)
         if axes is not None and sorted(a % x.ndim if -x.ndim <= a < x.ndim else a - 2 * x.ndim - 1
                                        for a in axes) != list(range(x.ndim)):
@@ -90,13 +91,15 @@ class GetItem(Function):
     def forward(ctx, x, idx=None):
         ctx.idx, ctx.shape = idx, x.shape
         if isinstance(idx, int) and (x.ndim == 0 or not -x.shape[0] <= idx < x.shape[0]):
-            raise TensorIndexError(f"getitem: index {idx} is out of range for axis 0 of a tensor of shape {x.shape}"
-                                   if x.ndim else "getitem: a 0-d tensor cannot be indexed with an integer")
+            if x.ndim == 0:
+                raise TensorIndexError("getitem: a 0-d tensor cannot be indexed with an integer")
+            raise TensorIndexError(f"getitem: index {idx} is out of range for axis 0 of a tensor of shape "
+                                   f"{x.shape}")
         try:
             return x[idx]
         except IndexError as exc:  # out of range: still an IndexError, so iteration stops cleanly
-            raise TensorIndexError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}; "
-                                   f"Received: idx={idx!r} ({type(idx).__name__})") from None
+            raise TensorIndexError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: "
+                                   f"{exc}; Received: idx={idx!r} ({type(idx).__name__})") from None
         except TypeError as exc:
             raise ValueError(f"getitem: index {idx!r} is invalid for a tensor of shape {x.shape}: {exc}; "
                              f"Received: idx={idx!r} ({type(idx).__name__})") from None
@@ -135,7 +138,8 @@ def squeezed_shape(shape: tuple, axis: Any) -> tuple:
         return tuple(n for n in shape if n != 1)
     if not shape and axis in (0, -1):  # NumPy's rule for 0-d arrays
         return ()
-    axes = [checks.axis("squeeze", "axis", a, len(shape)) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    given = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = [checks.axis("squeeze", "axis", a, len(shape)) for a in given]
     if len(set(axes)) != len(axes):
         raise ValueError(f"squeeze: repeated axis; Received: axis={axis!r}")
     for a in axes:
