@@ -65,7 +65,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import autograd, checks, ops
+from . import autograd, checks, creation, ops
 from . import random as _random
 from .autograd import Function, is_anomaly_enabled, is_grad_enabled, unbroadcast
 from .tensor import Tensor
@@ -385,7 +385,7 @@ class _Hooks:
 
         self.patch(Module, "__call__", rec_call)
 
-        rng = _tensor.__dict__["default_rng"]
+        rng = creation.__dict__["default_rng"]
 
         def rec_rng() -> np.random.Generator:
             if _recorder() is not None and _user_code(3) is not None:
@@ -394,7 +394,7 @@ class _Hooks:
                                "them outside the step and pass them in as an argument.")
             return rng()
 
-        self.patch(_tensor, "default_rng", rec_rng)
+        self.patch(creation, "default_rng", rec_rng)
 
     def _reads(self, tensor_cls: type, param_cls: type) -> None:
         """Value reads from the step's own code raise; ``.grad`` writes there are recorded."""
