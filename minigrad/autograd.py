@@ -187,14 +187,14 @@ class Function:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # MySigmoid()(x): the old PyTorch habit
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # MySigmoid(x): the PyTorch habit misapplied
         raise TypeError(f"{type(self).__name__} is a Function: call {type(self).__name__}.apply(...) "
                         f"to run it on tensors")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the unwrapped arguments; return a Tensor that remembers this call."""
-        ctx = cls()  # the node
+        ctx = object.__new__(cls)  # the node (__init__ is the error above)
         arrays, needs, versions = [], [], []
         for a in args:
             if isinstance(a, Tensor):
