@@ -1035,7 +1035,8 @@ class Jit:
                 return out
         return self._record(key, args)
 
-    def _record(self, key: tuple, args: tuple) -> Any:
+    def _trace(self, args: tuple) -> tuple:
+        """Run ``fn`` eagerly with the recording hooks installed: (the recorder, fn's result)."""
         targs = _as_tensors(args)
         with _lock:
             r = _Recorder(self._arg_names)
@@ -1048,12 +1049,14 @@ class Jit:
             _active[0] = r
             try:
                 hooks.install()
-                result = self.fn(*targs)
-                outputs = _output_slots(r, result)
+                return r, self.fn(*targs)
             finally:
                 hooks.restore()
                 _active[0] = None
-        tape = Tape(r, key, outputs, self._arg_names)
+
+    def _record(self, key: tuple, args: tuple) -> Any:
+        r, result = self._trace(args)
+        tape = Tape(r, key, _output_slots(r, result), self._arg_names)
         self.recordings += 1
         self._tapes.setdefault(key, []).append(tape)
         self._order.append((key, tape))
@@ -1082,22 +1085,7 @@ class Jit:
         replay_locals = res[1]
         after = _final_state(tape, args)
         _restore(saved)
-        targs = _as_tensors(args)
-        with _lock:
-            r = _Recorder(self._arg_names)
-            for t in targs:
-                if isinstance(t, Tensor):
-                    r.add_arg(t)
-                else:
-                    r.new_slot("const", t, None)
-            hooks = _Hooks()
-            _active[0] = r
-            try:
-                hooks.install()
-                result = self.fn(*targs)
-            finally:
-                hooks.restore()
-                _active[0] = None
+        r, result = self._trace(args)
         _compare(tape, r, replay_locals, after, _final_state(tape, args))
         return result
 
