@@ -174,21 +174,25 @@ def w5_manual(dtype=np.float32):
     return step
 
 
+def _chain(x, n_ops: int):
+    """W4's forward: x * 1.0001, x + 0.001, tanh, repeating for ``n_ops`` ops, then the sum."""
+    for k in range(n_ops):
+        r = k % 3
+        if r == 0:
+            x = x * 1.0001
+        elif r == 1:
+            x = x + 0.001
+        else:
+            x = x.tanh()
+    return x.sum()
+
+
 def w4_chain(dtype=np.float32):
     x0 = mg.Tensor(data.chain_input(dtype), requires_grad=True)
     n_ops = data.W4_OPS
 
     def step():
-        x = x0
-        for k in range(n_ops):
-            r = k % 3
-            if r == 0:
-                x = x * 1.0001
-            elif r == 1:
-                x = x + 0.001
-            else:
-                x = x.tanh()
-        loss = x.sum()
+        loss = _chain(x0, n_ops)
         x0.grad = None
         loss.backward()
         return loss, x0.grad
@@ -269,15 +273,7 @@ def w4_chain_jit(dtype=np.float32):
 
     @mg.jit
     def chain(x):
-        for k in range(n_ops):
-            r = k % 3
-            if r == 0:
-                x = x * 1.0001
-            elif r == 1:
-                x = x + 0.001
-            else:
-                x = x.tanh()
-        loss = x.sum()
+        loss = _chain(x, n_ops)
         x0.grad = None
         loss.backward()
         return loss
