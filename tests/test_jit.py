@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.jit import JitCheckError, JitError
+from minigrad.compiled import JitCheckError, JitError
 from minigrad.nn import functional as F
 
 # ---------------------------------------------------------------------------------------------

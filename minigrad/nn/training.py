@@ -85,7 +85,7 @@ class Model:
             0.5 for one column), "binary_accuracy", "mse", "mae", or Keras class names.
         jit_compile: True makes ``fit``, ``evaluate`` and ``predict`` run compiled steps (``mg.jit``):
             each batch shape is recorded once and replayed after, with the same results. A step that
-            cannot be traced (see ``minigrad/jit.py``) runs eagerly, with a warning saying why.
+            cannot be traced (see ``minigrad/compiled.py``) runs eagerly, with a warning saying why.
 
         With a softmax output layer, "categorical_crossentropy" and "sparse_categorical_crossentropy"
         are computed on the logits under the softmax (one fused op, as Keras does).
@@ -345,7 +345,7 @@ def _jitted(fn: Callable, kind: str, model: Any) -> Callable:
     """``mg.jit(fn)``, falling back to ``fn`` (with a warning naming the reason) when a batch cannot
     be traced; that batch is then computed eagerly from the state before the failed recording (the
     model's buffers and the random generator are put back: the recording ran part of the step)."""
-    from ..jit import JitError, jit
+    from ..compiled import JitError, jit
 
     compiled = jit(fn)
     state: dict[str, Callable] = {"step": compiled}
