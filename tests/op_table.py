@@ -332,6 +332,20 @@ def _clip_ref(x, min=None, max=None):
     return x if min is None and max is None else np.clip(x, min, max)
 
 
+def _dropout(x, rate=0.5):
+    """dropout with a generator seeded afresh on each call: the same mask every time (gradcheck)."""
+    return F.dropout(x, rate, rng=np.random.default_rng(0))
+
+
+def _dropout_ref(x, rate=0.5):
+    keep = np.random.default_rng(0).random(np.shape(x)) >= rate
+    return x * (keep / (1 - rate))
+
+
+def _rate(data: Draw, shapes: list, wild: bool) -> dict:
+    return {"rate": data.draw(st.sampled_from([0.25, 0.5, 0.9]), label="rate")}
+
+
 def _plain(v: Any) -> Any:
     """A Tensor argument as NumPy sees it; lists of numbers as arrays (NumPy reads a list index so)."""
     return v.data if isinstance(v, mg.Tensor) else np.asarray(v) if isinstance(v, list) else v
@@ -405,6 +419,7 @@ OPS = [
     Op("softsign", mg.softsign, lambda x: x / (1 + np.abs(x))),
     Op("clip", mg.clip, _clip_ref, kwargs=bounds, kinks=lambda kw: (kw["min"], kw["max"]),
        deviations=("must not exceed",)),
+    Op("dropout", _dropout, _dropout_ref, kwargs=_rate),
     Op("maximum", mg.maximum, np.maximum, pair, kinks=(0.0,), scalars=True),
     Op("minimum", mg.minimum, np.minimum, pair, kinks=(0.0,), scalars=True),
     Op("where", lambda a, b, cond: mg.where(cond, a, b), lambda a, b, cond: np.where(_plain(cond), a, b),

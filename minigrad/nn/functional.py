@@ -13,7 +13,6 @@ import numpy as np
 
 from .. import checks
 from .. import functions as ops
-from ..autograd import Function
 from ..functions import (
     elu,
     hardtanh,
@@ -26,8 +25,7 @@ from ..functions import (
     softsign,
     tanh,
 )
-from ..ops import MSE, Affine, Cast, CrossEntropy
-from ..random import default_rng
+from ..ops import MSE, Affine, Cast, CrossEntropy, DropoutMask
 from ..tensor import Tensor, as_tensor
 
 __all__ = [
@@ -89,30 +87,6 @@ def activation_name(fn: Callable) -> str:
         if f is fn:
             return name
     return getattr(fn, "__name__", type(fn).__name__)
-
-
-class DropoutMask(Function):
-    """y = x · mask / (1 - rate), mask ~ Bernoulli(1 - rate) drawn in ``forward``;  dy/dx = mask / (1 - rate).
-
-    The draw happens inside the op, from ``rng`` (None: the generator in force when forward runs,
-    ``mg.random.default_rng()``), so a replayed op (``mg.jit``) draws a new mask each time."""
-
-    @staticmethod
-    def forward(ctx, x, rate=0.5, rng=None):
-        gen = rng if rng is not None else default_rng()
-        keep = gen.random(x.shape) >= rate
-        scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
-        ctx.save_for_backward(scale)
-        return x * scale
-
-    @staticmethod
-    def backward(ctx, grad):
-        (scale,) = ctx.saved_tensors
-        return grad * scale
-
-    @classmethod
-    def op_name(cls) -> str:
-        return "dropout"
 
 
 def dropout(x: Tensor, rate: float = 0.5, training: bool = True,

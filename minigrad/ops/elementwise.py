@@ -1,6 +1,7 @@
 """Elementwise ops: exp log sqrt abs sigmoid relu tanh leaky_relu elu softplus hardtanh softsign
-clip maximum minimum where. Subgradients at kinks: relu'(0) = 0, abs'(0) = 0, clip/hardtanh pass
-gradient only strictly inside the bounds, maximum/minimum split it evenly on ties."""
+clip maximum minimum where, and dropout's random mask. Subgradients at kinks: relu'(0) = 0,
+abs'(0) = 0, clip/hardtanh pass gradient only strictly inside the bounds, maximum/minimum split it
+evenly on ties."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import checks
 from ..autograd import Function
+from ..random import default_rng
 
 
 class Exp(Function):
@@ -265,3 +267,27 @@ class Where(Function):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         return None, grad * cond, grad * ~cond
+
+
+class DropoutMask(Function):
+    """y = x · mask / (1 - rate), mask ~ Bernoulli(1 - rate) drawn in ``forward``;  dy/dx = mask / (1 - rate).
+
+    The draw happens inside the op, from ``rng`` (None: the generator in force when forward runs,
+    ``mg.random.default_rng()``), so a replayed op (``mg.jit``) draws a new mask each time."""
+
+    @staticmethod
+    def forward(ctx, x, rate=0.5, rng=None):
+        gen = rng if rng is not None else default_rng()
+        keep = gen.random(x.shape) >= rate
+        scale = (keep / (1.0 - rate)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
+        ctx.save_for_backward(scale)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scale,) = ctx.saved_tensors
+        return grad * scale
+
+    @classmethod
+    def op_name(cls) -> str:
+        return "dropout"
