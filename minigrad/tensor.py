@@ -258,8 +258,7 @@ class Tensor:
             raise RuntimeError(f"{what}: a tensor that requires grad can't be changed in place while grad "
                                f"mode is on; wrap the update in `with mg.no_grad():`")
         try:
-            o = other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) \
-                else _to_array(other)
+            o = _plain(other)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{what}: {exc}; Received: {other!r}") from None
         kind = np.result_type(self._data, o)
@@ -337,9 +336,7 @@ class Tensor:
 
     # comparisons: not differentiable, results never require grad
     def _compare(self, other: Any, op: Any) -> Tensor:
-        o = other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) \
-            else _to_array(other)
-        return Tensor(op(self._data, o), dtype=np.bool_)
+        return Tensor(op(self._data, _plain(other)), dtype=np.bool_)
 
     def __eq__(self, other: Any) -> Tensor: return self._compare(other, np.equal)  # type: ignore[override]
     def __ne__(self, other: Any) -> Tensor: return self._compare(other, np.not_equal)  # type: ignore[override]
@@ -431,6 +428,13 @@ class Tensor:
 
 
 autograd.Tensor = Tensor  # type: ignore[misc]  # the seam: Function.apply makes Tensors (see autograd.py)
+
+
+def _plain(other: Any) -> Any:
+    """The other operand of an in-place update or a comparison: a Tensor's array, a Python number as
+    it is (NumPy casts it to the tensor's dtype), anything else through the dtype policy."""
+    return other._data if isinstance(other, Tensor) else other if isinstance(other, _PY_NUMBERS) \
+        else _to_array(other)
 
 
 def _as_operand(x: Any) -> Any:
