@@ -206,19 +206,27 @@ def w4_chain(dtype=np.float32):
 # may not write p.data itself: that code would not run on replay).
 
 
+def _jit_step(model, opt, loss_fn):
+    """``mg.jit`` of one training step on a batch: loss_fn(model(x), y), zero_grad, backward, step."""
+
+    @mg.jit
+    def train(x, y):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return train
+
+
 def w1_xor_jit(dtype=np.float32):
     model, opt, mse = _xor_model(dtype)
     xs, ys = data.xor_rows(dtype)
     xs, ys = [mg.Tensor(x) for x in xs], [mg.Tensor(y) for y in ys]
     i = [0]
 
-    @mg.jit
-    def train(x, y):
-        loss = mse(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+    train = _jit_step(model, opt, mse)
 
     def step():
         k = i[0] = (i[0] + 1) & 3
@@ -256,13 +264,7 @@ def w3_deep_jit(dtype=np.float32):
     opt = Adam(model.parameters(), lr=data.W3_LR, betas=data.ADAM_BETAS, eps=data.ADAM_EPS)
     X, Y = (mg.Tensor(a) for a in data.deep_batch(dtype))
 
-    @mg.jit
-    def train(x, y):
-        loss = mse(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+    train = _jit_step(model, opt, mse)
 
     return lambda: train(X, Y)
 
@@ -317,13 +319,7 @@ def w2_manual_jit(dtype=np.float32):
     rng = np.random.default_rng(0)
     n, b = len(x), data.W2_BATCH
 
-    @mg.jit
-    def train(xb, yb):
-        loss = ce(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+    train = _jit_step(model, opt, ce)
 
     def step():
         history = []
