@@ -276,6 +276,7 @@ class DropoutMask(Function):
     ``mg.random.default_rng()``), so a replayed op (``mg.jit``) draws a new mask each time."""
 
     @staticmethod
+    @np.errstate(over="ignore", invalid="ignore")  # 3e38 / 0.75 is inf, inf · 0 NaN: silently, as PyTorch
     def forward(ctx, x, rate=0.5, rng=None):
         gen = rng if rng is not None else default_rng()
         keep = gen.random(x.shape) >= rate
