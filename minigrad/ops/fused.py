@@ -94,32 +94,34 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, y, index=False, reduction="mean"):
         with np.errstate(all="ignore"):  # a +inf logit gives NaN (inf - inf) silently, as in PyTorch
-            logp = z - z.max(axis=-1, keepdims=True)
-            logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
-            if index:  # pick the target's log-probability (a -inf logit elsewhere gives no NaN)
-                losses = -np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
+            shifted = z - z.max(axis=-1, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=-1, keepdims=True)  # log_softmax(z) = shifted - log(total)
+            if index:  # the target's log-probability (a -inf logit elsewhere gives no NaN)
+                losses = np.log(total[..., 0]) - _at_target(shifted, y)
             else:  # 0 · log 0 = 0: classes with zero target weight do not count
-                losses = -np.where(y == 0, 0, y * logp).sum(axis=-1)
-        ctx.save_for_backward(logp, y)
+                losses = -np.where(y == 0, 0, y * (shifted - np.log(total))).sum(axis=-1)
+        ctx.save_for_backward(shifted, e, total, y)
         ctx.reduction, ctx.n, ctx.index = reduction, losses.size, index
         if reduction == "mean":
             return losses.mean() if losses.size else np.full((), np.nan, z.dtype)
         return losses.sum() if reduction == "sum" else losses
 
     @staticmethod
+    @np.errstate(all="ignore")
     def backward(ctx, grad):
-        logp, y = ctx.saved_tensors
+        shifted, e, total, y = ctx.saved_tensors
         if ctx.reduction == "none":
             g = grad[..., None]
         else:
             g = grad / max(ctx.n, 1) if ctx.reduction == "mean" else grad
-        p = np.exp(logp)
+        p = e / total  # softmax(z)
         if ctx.index:  # y holds class indices: softmax - one_hot
-            onehot = np.zeros_like(p)
-            np.put_along_axis(onehot, y[..., None], 1, axis=-1)
-            return (p - onehot) * g, None
+            _at_target(p, y, subtract=1)
+            p *= g
+            return p, None
         dz = (p * y.sum(axis=-1, keepdims=True) - y) * g  # soft targets need not sum to 1
-        dy = -logp * g if ctx.needs_input_grad[1] else None
+        dy = -(shifted - np.log(total)) * g if ctx.needs_input_grad[1] else None
         return dz, dy
 
     @classmethod
@@ -135,3 +137,14 @@ class CrossEntropy(Function):
             y = onehot
         losses = -(logp * y).sum(axis=-1)
         return losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" else losses
+
+
+def _at_target(a: np.ndarray, y: np.ndarray, subtract: float | None = None) -> np.ndarray:
+    """The entries ``a[..., y[...]]`` (one per row of the last axis); with ``subtract``, lowers those
+    entries of ``a`` in place instead (``a`` must then be a fresh contiguous array)."""
+    rows = a.reshape(-1, a.shape[-1])
+    at = (np.arange(y.size), y.reshape(-1))
+    if subtract is None:
+        return rows[at].reshape(y.shape)
+    rows[at] -= subtract
+    return a
