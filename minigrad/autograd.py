@@ -1,4 +1,4 @@
-"""The autograd core: grad mode, anomaly mode, ``Function`` (the op and its graph node), backward.
+"""The autograd core: ``Function`` (the op and its graph node) and the backward pass.
 
 Every op is a ``Function`` subclass with two static methods on NumPy arrays::
 
@@ -9,20 +9,32 @@ requires grad, records the call: the ``ctx`` object *is* the graph node (``tenso
 the inputs, keyword arguments and what ``forward`` saved. Backward visits the nodes newest first (a
 node is newer than its inputs' nodes, so it runs after all its consumers), sums broadcast gradients
 back to each input's shape in one place (``unbroadcast``) and adds into the ``.grad`` of leaves. It
-is a loop over a heap, not recursion: a chain of 100,000 ops is fine.
+is a loop over a heap, not recursion: a chain of 100,000 ops is fine. The switches it reads (grad
+mode, anomaly mode) are in ``modes.py``.
 """
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
-import os
 import threading
-import traceback
 import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+
+from .modes import (  # noqa: F401  (the switches are also reachable as mg.autograd.no_grad, ...)
+    anomaly_mode,
+    check_finite,
+    detect_anomaly,
+    enable_grad,
+    grad_mode,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+    user_frame,
+)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -36,100 +48,6 @@ __all__ = [
     "Function", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "unbroadcast", "run_backward",
 ]
-
-# ---------------------------------------------------------------------------------------------
-# grad mode (per thread) and anomaly mode
-
-
-class _GradState(threading.local):
-    enabled = True  # each new thread starts with grad mode on
-
-
-_grad = _GradState()
-_anomaly = False
-
-
-def is_grad_enabled() -> bool:
-    """True when ops record a graph in this thread (the default)."""
-    return _grad.enabled
-
-
-def set_grad_enabled(mode: bool) -> None:
-    """Switch graph recording on or off for the current thread."""
-    _grad.enabled = bool(mode)
-
-
-def is_anomaly_enabled() -> bool:
-    """True inside ``mg.detect_anomaly()``."""
-    return _anomaly
-
-
-def set_detect_anomaly(flag: bool) -> None:
-    """Turn NaN/inf checks of every op's forward output and backward gradients on or off."""
-    global _anomaly
-    _anomaly = bool(flag)
-
-
-class _Switch:
-    """A context manager and decorator that sets a mode (``get``/``set``), then restores it."""
-
-    def __init__(self, mode: bool, get: Callable[[], bool], set: Callable[[bool], None]) -> None:
-        self.mode, self._get, self._set = mode, get, set
-
-    def __enter__(self) -> None:
-        self._prev = self._get()
-        self._set(self.mode)
-
-    def __exit__(self, *exc: object) -> None:
-        self._set(self._prev)
-
-    def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _Switch(self.mode, self._get, self._set):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-class no_grad(_Switch):
-    """``with mg.no_grad():`` (or ``@mg.no_grad()``): ops inside record nothing."""
-
-    def __init__(self) -> None: super().__init__(False, is_grad_enabled, set_grad_enabled)
-
-
-class enable_grad(_Switch):
-    """``with mg.enable_grad():`` turns recording back on inside a ``no_grad`` block."""
-
-    def __init__(self) -> None: super().__init__(True, is_grad_enabled, set_grad_enabled)
-
-
-class detect_anomaly(_Switch):
-    """``with mg.detect_anomaly():`` (or as a decorator): an op whose forward output or backward
-    gradient holds NaN or inf raises ``FloatingPointError`` naming the op and, for backward, the
-    line of user code that created it."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        super().__init__(enabled, is_anomaly_enabled, set_detect_anomaly)
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _user_frame() -> str:
-    """The innermost stack frame outside the minigrad package, as 'File ..., line n, in f: code'."""
-    for frame in reversed(traceback.extract_stack()[:-2]):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
-            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}: {frame.line}'
-    return "<unknown>"
-
-
-def _check_finite(what: str, op: str, arr: np.ndarray, created_at: str | None = None) -> None:
-    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-        bad = "NaN" if np.isnan(arr).any() else "inf"
-        where = f"; the op was created at {created_at}" if created_at else ""
-        raise FloatingPointError(f"{op}: {what} holds {bad} (shape {arr.shape}){where}")
-
 
 # ---------------------------------------------------------------------------------------------
 # Function: the op and its graph node
@@ -211,7 +129,7 @@ class Function:
             raise _forward_error(cls, args, exc) from None
         if out._data.base is not None:  # a view of an input (reshape, .T, a slice): one version counter
             _share_version(out, args)
-        if True in needs and _grad.enabled:
+        if True in needs and grad_mode.enabled:
             ctx.inputs, ctx.kwargs, ctx.needs_input_grad = args, kwargs, tuple(needs)
             ctx.seq = next(_creation)
             if ctx.saved_tensors:  # backward refuses to run if a saved input or output changed since
@@ -220,9 +138,9 @@ class Function:
                     if s is out._data:
                         ctx.output_counter = out._version_counter  # (at version 0 now)
             out.grad_fn, out._requires_grad = ctx, True
-        if _anomaly:
-            _check_finite("forward output", cls.op_name(), out._data)
-            ctx.created_at = _user_frame()
+        if anomaly_mode.enabled:
+            check_finite("forward output", cls.op_name(), out._data)
+            ctx.created_at = user_frame()
         return out
 
 
@@ -311,8 +229,8 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
             for s in sent:
                 if gi is s:  # one array handed to two inputs (Add): each gets its own
                     gi = gi.copy()
-            if _anomaly:
-                _check_finite("backward gradient", node.op_name(), gi, node.created_at)
+            if anomaly_mode.enabled:
+                check_finite("backward gradient", node.op_name(), gi, node.created_at)
             sent[i] = gi
             fn = inp.grad_fn
             if fn is None:  # a leaf that requires grad
