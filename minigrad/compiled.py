@@ -831,8 +831,8 @@ class Tape:
                 add(f"    r = {call}")
             for (k, (how, s)), ok in zip(routes, plain):
                 g = f"r[{k}]" if is_tuple else "r"
-                if k < len(again) and again[k]:  # one array for two inputs (add): each its own, as eager
-                    g += ".copy()"
+                if k < len(again) and again[k] and ok:  # one array for two inputs (add): each its own, as
+                    g += ".copy()"  # eager; a conformed gradient is a new array already
                 if not ok:  # the engine conforms it (sums a broadcast gradient, casts the dtype)
                     add(f"    g = _conform({g}, IS{k_op}_{k}, IT{k_op}_{k})")
                     g = "g"
