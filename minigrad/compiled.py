@@ -345,11 +345,7 @@ class _Hooks:
             r = _recorder()
             if r is None:
                 return apply(cls, *args, **kwargs)
-            r.depth += 1
-            try:
-                out = apply(cls, *args, **kwargs)
-            finally:
-                r.depth -= 1
+            out = _nested(r, apply, cls, *args, **kwargs)
             r.op(cls, args, kwargs, out)
             return out
 
@@ -445,11 +441,7 @@ class _Hooks:
                 raise JitError(f"mg.jit: {what}() changes a tensor made inside the step or given to it in "
                                f"place; only tensors from outside the step (parameters) can be changed in "
                                f"place in a recorded step. Received: a tensor of shape {t.shape}")
-            r.depth += 1
-            try:
-                update(t, what, other, ufunc)
-            finally:
-                r.depth -= 1
+            _nested(r, update, t, what, other, ufunc)
             r.call(what, _inplace, (t, other, ufunc), {}, None, True)
             r.entries[-1].args[0] = r.new_slot("const", t, None)  # the tensor itself, not its array
             r.entries[-1].target = s
@@ -545,16 +537,22 @@ def _arg_extreme(name: str, a: np.ndarray, axis: Any) -> np.ndarray:
     return np.asarray(ops.arg_extreme(name, a, axis), dtype=np.int64)
 
 
+def _nested(r: Any, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` one level deeper in recorder ``r``: what it calls is inside the recorded
+    call, not recorded again."""
+    r.depth += 1
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        r.depth -= 1
+
+
 def _effect_hook(method: Callable, name: str) -> Callable:
     def hooked(obj: Any, *args: Any, **kwargs: Any) -> Any:
         r = _recorder()
         if r is None:
             return method(obj, *args, **kwargs)
-        r.depth += 1
-        try:
-            result = method(obj, *args, **kwargs)
-        finally:
-            r.depth -= 1
+        result = _nested(r, method, obj, *args, **kwargs)
         r.call(name, method, (obj,) + args, kwargs, result, True)
         return result
 
@@ -598,12 +596,8 @@ def _record_backward(r: _Recorder, t: Tensor, grad: Any, retain_graph: bool) -> 
         entry.steps.append((e, routes))
         entry.values.append(grad_out)
 
-    r.depth += 1
-    try:
-        entry.leaf_root = t.grad_fn is None
-        autograd.run_backward(t, seed, retain_graph, on_step=on_step)
-    finally:
-        r.depth -= 1
+    entry.leaf_root = t.grad_fn is None
+    _nested(r, autograd.run_backward, t, seed, retain_graph, on_step=on_step)
     r.entries.append(entry)
 
 

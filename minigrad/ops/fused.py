@@ -98,7 +98,7 @@ class CrossEntropy(Function):
             e = np.exp(shifted)
             total = e.sum(axis=-1, keepdims=True)  # log_softmax(z) = shifted - log(total)
             if index:  # the target's log-probability (a -inf logit elsewhere gives no NaN)
-                losses = np.log(total[..., 0]) - _at_target(shifted, y)
+                losses = np.log(total[..., 0]) - np.take_along_axis(shifted, y[..., None], axis=-1)[..., 0]
             else:  # 0 · log 0 = 0: classes with zero target weight do not count
                 losses = -np.where(y == 0, 0, y * (shifted - np.log(total))).sum(axis=-1)
         ctx.save_for_backward(shifted, e, total, y)
@@ -108,7 +108,6 @@ class CrossEntropy(Function):
         return losses.sum() if reduction == "sum" else losses
 
     @staticmethod
-    @np.errstate(all="ignore")
     def backward(ctx, grad):
         shifted, e, total, y = ctx.saved_tensors
         if ctx.reduction == "none":
@@ -116,8 +115,8 @@ class CrossEntropy(Function):
         else:
             g = grad / max(ctx.n, 1) if ctx.reduction == "mean" else grad
         p = e / total  # softmax(z)
-        if ctx.index:  # y holds class indices: softmax - one_hot
-            _at_target(p, y, subtract=1)
+        if ctx.index:  # y holds class indices: softmax - one_hot, as 1 taken off at each row's target
+            p.reshape(-1, p.shape[-1])[np.arange(y.size), y.reshape(-1)] -= 1  # (p is fresh: a view)
             p *= g
             return p, None
         dz = (p * y.sum(axis=-1, keepdims=True) - y) * g  # soft targets need not sum to 1
@@ -137,14 +136,3 @@ class CrossEntropy(Function):
             y = onehot
         losses = -(logp * y).sum(axis=-1)
         return losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" else losses
-
-
-def _at_target(a: np.ndarray, y: np.ndarray, subtract: float | None = None) -> np.ndarray:
-    """The entries ``a[..., y[...]]`` (one per row of the last axis); with ``subtract``, lowers those
-    entries of ``a`` in place instead (``a`` must then be a fresh contiguous array)."""
-    rows = a.reshape(-1, a.shape[-1])
-    at = (np.arange(y.size), y.reshape(-1))
-    if subtract is None:
-        return rows[at].reshape(y.shape)
-    rows[at] -= subtract
-    return a
