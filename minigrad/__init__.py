@@ -3,7 +3,7 @@
 ``import minigrad as mg`` gives everything: ``mg.Tensor`` and the ops, ``mg.Function`` for custom
 ops, ``mg.gradcheck``, ``mg.nn``, ``mg.optim``, ``mg.data``, ``mg.draw_graph`` and ``mg.testing``.
 """
-from . import autograd
+from . import _fast, autograd  # noqa: F401  (_fast installs the faster apply and walk: see _fast.py)
 from .autograd import (
     Function,
     detect_anomaly,

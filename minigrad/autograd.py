@@ -11,6 +11,9 @@ node is newer than its inputs' nodes, so it runs after all its consumers), sums 
 back to each input's shape in one place (``unbroadcast``) and adds into the ``.grad`` of leaves. It
 is a loop over a heap, not recursion: a chain of 100,000 ops is fine. The switches it reads (grad
 mode, anomaly mode) are in ``modes.py``.
+
+This file is the reference; by default ``_fast.py`` replaces ``Function.apply`` and ``_walk`` with
+renditions doing the same with less Python per op (tested equal); ``MINIGRAD_ENGINE=plain`` keeps these.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import heapq
 import itertools
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -80,8 +83,8 @@ class Function:
     saved_tensors: tuple | None = ()  # None once backward freed them
     seq = 0  # creation number (see _creation)
     clock = 0  # _changes at forward
-    versions: list = []  # the inputs' versions at forward, kept when forward saved something
-    arrays: list = []  # the arrays forward received, kept with versions
+    versions: Sequence[int] = ()  # the inputs' versions at forward, kept when forward saved something
+    arrays: Sequence[Any] = ()  # the arrays forward received, kept with versions
     output_counter: list | None = None  # the output's version counter, kept when forward saved the output
     created_at: str | None = None  # the user's source line, recorded in anomaly mode
     _retained: Any = None  # a weak reference to the output, set by Tensor.retain_grad()
@@ -200,23 +203,7 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
     while heap:
         node = heapq.heappop(heap)[1]
         g = pending.pop(node)
-        if node.saved_tensors is None:
-            raise RuntimeError(f"Trying to backward through the graph a second time (through "
-                               f"{node.op_name()}): its saved arrays were freed after the first backward(). "
-                               "Specify retain_graph=True on the first backward() call to backward through "
-                               "it again.")
-        if node.clock != _changes[0] and node.versions:  # something changed in place since forward
-            _check_versions(node)
-        if node._retained is not None and node._retained() is not None:
-            _accumulate(node._retained(), g.copy())  # a non-leaf's .grad, asked for by retain_grad()
-        grads = node.backward(node, g)
-        if not retain_graph:
-            node.saved_tensors = None
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if len(grads) != len(node.inputs):
-            raise RuntimeError(f"{node.op_name()}.backward returned {len(grads)} gradients for "
-                               f"{len(node.inputs)} inputs; return one per positional input of forward")
+        grads = run_node(node, g, retain_graph)
         inputs, needs = node.inputs, node.needs_input_grad
         sent: list = [None] * len(inputs)  # the gradient sent to each input (None: none)
         for i in range(len(inputs)):
@@ -242,6 +229,30 @@ def _walk(root: Function, grad: np.ndarray, retain_graph: bool, on_step: Callabl
                 heapq.heappush(heap, (-fn.seq, fn))
         if on_step is not None:
             on_step(node, g, tuple(sent))
+
+
+def run_node(node: Function, g: np.ndarray, retain_graph: bool) -> tuple:
+    """Run ``node.backward`` on ``g``, the gradient of its output; returns one gradient (or None) per
+    input. Refuses a graph already freed and an array forward saved that changed in place since;
+    stores the gradient of a ``retain_grad()`` tensor; frees the saved arrays unless ``retain_graph``."""
+    if node.saved_tensors is None:
+        raise RuntimeError(f"Trying to backward through the graph a second time (through "
+                           f"{node.op_name()}): its saved arrays were freed after the first backward(). "
+                           "Specify retain_graph=True on the first backward() call to backward through "
+                           "it again.")
+    if node.clock != _changes[0] and node.versions:  # something changed in place since forward
+        _check_versions(node)
+    if node._retained is not None and node._retained() is not None:
+        _accumulate(node._retained(), g.copy())  # a non-leaf's .grad, asked for by retain_grad()
+    grads = node.backward(node, g)
+    if not retain_graph:
+        node.saved_tensors = None
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(f"{node.op_name()}.backward returned {len(grads)} gradients for "
+                           f"{len(node.inputs)} inputs; return one per positional input of forward")
+    return grads
 
 
 def _check_versions(node: Function) -> None:

@@ -41,7 +41,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_table import GRAD_OPS, OPS, Op, _lse, elements, in_domain, on_grid
+from op_table import OPS, Op, _lse, elements, random_graph
 
 import minigrad as mg
 from minigrad import nn
@@ -284,75 +284,13 @@ def test_op_gives_numpys_answer_or_a_clear_error(op: Op, data: st.DataObject):
                 assert np.all(np.isfinite(g)), f"non-finite gradient for finite inputs: {g}"
 
 
-def squash(x: Any, op: Op) -> Any:
-    """x mapped smoothly into the op's (last) domain interval: lo + (hi - lo)·sigmoid(x)."""
-    lo, hi = op.domain[-1]
-    if isinstance(x, mg.Tensor):
-        return mg.sigmoid(x) * (hi - lo) + lo
-    return lo + (hi - lo) / (1 + np.exp(-x))
-
-
-@dataclass
-class Graph:
-    """A random composition of table rows that replays on new leaves. ``program[i]`` says what slot i
-    of the pool holds: ("leaf", k), or ("op", row, input slots, which inputs are squashed, kwargs)."""
-
-    leaves: list = field(default_factory=list)   # float64 arrays
-    program: list = field(default_factory=list)
-    values: list = field(default_factory=list)   # NumPy's value of each slot
-
-    def leaf(self, array: np.ndarray) -> int:
-        self.leaves.append(array)
-        self.program.append(("leaf", len(self.leaves) - 1))
-        self.values.append(array)
-        return len(self.values) - 1
-
-    def apply(self, op: Op, slots: list, kwargs: dict) -> None:
-        squashed = [not in_domain(self.values[i], op) for i in slots]
-        args = [squash(self.values[i], op) if sq else self.values[i] for i, sq in zip(slots, squashed)]
-        self.program.append(("op", op, slots, squashed, kwargs))
-        self.values.append(np.asarray(op.ref(*args, **kwargs), dtype=np.float64))
-
-    def replay(self, *leaves: mg.Tensor) -> mg.Tensor:
-        pool: list = []
-        for step in self.program:
-            if step[0] == "leaf":
-                pool.append(leaves[step[1]])
-            else:
-                _, op, slots, squashed, kwargs = step
-                pool.append(op.fn(*[squash(pool[i], op) if sq else pool[i] for i, sq in zip(slots, squashed)],
-                                  **kwargs))
-        return pool[-1]
-
-
 @fuzz(100)
 @given(data=st.data())
 def test_random_graphs_of_table_ops_match_numpy_and_finite_differences(data: st.DataObject):
-    """Compositions of one to five rows: inputs shared between ops (their gradients accumulate),
-    broadcasting and reductions in between, new leaves of whatever shape a row asks for. A value that
-    strays out of the next op's domain goes through a sigmoid into it first."""
-    g = Graph()
-    g.leaf(data.draw(hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3),
-                                elements=on_grid(-3, 3)), label="leaf"))
-    for k in range(data.draw(st.integers(1, 5), label="ops")):
-        op = data.draw(st.sampled_from(GRAD_OPS), label=f"op {k}")
-        first = data.draw(st.integers(0, len(g.values) - 1), label=f"first input of op {k}")
-        input_shapes = op.shapes(data, False, g.values[first].shape)
-        if input_shapes is None:  # the row cannot take that input first
-            continue
-        kwargs = op.kwargs(data, input_shapes, False)
-        slots = [first]
-        for j, s in enumerate(input_shapes[1:]):
-            same = [i for i, v in enumerate(g.values) if v.shape == s]
-            if same and data.draw(st.booleans(), label=f"reuse {k}.{j}"):
-                slots.append(data.draw(st.sampled_from(same), label=f"input {k}.{j}"))
-            else:
-                slots.append(g.leaf(data.draw(hnp.arrays(np.float64, s, elements=elements(op, kwargs)),
-                                              label=f"leaf {k}.{j}")))
-        g.apply(op, slots, kwargs)
-    if g.program[-1][0] != "op":
+    """Compositions of one to five rows (op_table.random_graph)."""
+    g = random_graph(data)
+    if g is None:
         return
-
     leaves = [mg.tensor(a.copy(), requires_grad=True) for a in g.leaves]
     out = g.replay(*leaves)
     np.testing.assert_allclose(out.data, g.values[-1], rtol=1e-9, atol=1e-9)
