@@ -1,19 +1,21 @@
-"""The engine's two hot loops again, written for speed: installed over the plain ones at import.
+"""The engine's hot paths again, written for speed: installed over the plain ones at import.
 
 ``autograd.py`` is the reference: read it to learn what ``Function.apply`` and the backward walk do.
 This module does exactly the same work with less Python per op, and is off the learner's path:
 
 * ``apply`` handles one- and two-input ops with the inputs unpacked by hand (no argument lists,
-  no loop); other calls, and every call under ``mg.detect_anomaly()``, go to the plain ``apply``.
+  no loop), the Tensor made inline and the node's arrays and versions kept as tuples; other calls,
+  and every call under ``mg.detect_anomaly()``, go to the plain ``apply``.
 * ``walk`` hands a gradient straight on when it goes to a single waiting node (a chain, the common
   case, never touches the heap); ``mg.backward_steps`` (``on_step``) and anomaly mode use the plain
-  walk.
+  walk. Each node runs through the plain engine's ``run_node``, so its checks and errors are shared.
+* ``operand`` (``Tensor._operand``) makes a Python float's 0-d array once per dtype and shares it,
+  read-only, instead of making a new one for every ``x * 0.5``.
 
-Both share the plain engine's helpers (``record``, ``run_node``, ``_conform``, ``_accumulate``), so
-the graph nodes, the gradients (bit for bit, summed in the same order) and every error are those of
-the plain engine; ``tests/test_fast_engine.py`` checks it on random graphs of every op.
-``MINIGRAD_ENGINE=plain`` in the environment (before ``import minigrad``) runs the plain engine alone.
-What each part saves is measured in docs/benchmarks.md.
+The values and gradients (bit for bit: the same NumPy calls, summed in the same order) and the
+errors are those of the plain engine; ``tests/test_fast_engine.py`` checks it on random graphs of
+every op-table row. ``MINIGRAD_ENGINE=plain`` in the environment (before ``import minigrad``) runs
+the plain engine alone. What each part saves is measured in docs/benchmarks.md.
 """
 from __future__ import annotations
 
