@@ -48,7 +48,7 @@ _new = object.__new__
 def apply(cls: type[Function], *args: Any, **kwargs: Any) -> Tensor:
     """``Function.apply`` (see autograd.py) for one or two inputs outside anomaly mode."""
     n = len(args)
-    if n > 2 or not n or anomaly_mode.enabled:
+    if not 1 <= n <= 2 or anomaly_mode.enabled:
         return _plain_apply(cls, *args, **kwargs)
     ctx = _new(cls)
     a = args[0]
