@@ -68,6 +68,7 @@ import numpy as np
 from . import autograd, checks, creation, ops
 from . import random as _random
 from .autograd import Function, is_anomaly_enabled, is_grad_enabled, unbroadcast
+from .compiled_optim import step_kernel
 from .tensor import Tensor
 
 _tensor = sys.modules[Tensor.__module__]  # (the package's name ``tensor`` is the function)
@@ -628,6 +629,8 @@ class Tape:
         self.ext = [s for s, k in enumerate(self.kind) if k == "ext"]
         self.ext_tensors = [self.value[s] for s in self.ext]
         self.replays = 0
+        self.kernels = {i: k for i, e in enumerate(self.entries) if e.kind == "call" and e.effect
+                        and e.label == "step" and (k := step_kernel(self.value[e.args[0]])) is not None}
         self.source = self._generate(debug=False)
         self._run = self._compile(self.source)
         self._debug_run: Callable | None = None
@@ -731,6 +734,10 @@ class Tape:
             if e.kind == "op":
                 args = [self._v(a) for a in e.ins] + [f"{k}={self._v(v)}" for k, v in e.kw.items()]
                 add(f"    v{e.out} = F{i}(C{i}{''.join(', ' + a for a in args)})")
+            elif e.kind == "call" and i in self.kernels:  # an optimizer step, in place
+                add(f"    K{i}({self._v(e.args[0])}, S{i})")
+                if self.ext and uses_ext[i]:
+                    add(read_ext)
             elif e.kind == "call":
                 args = [self._v(a) for a in e.args] + [f"{k}={self._v(v)}" for k, v in e.kw.items()]
                 outs = ""
@@ -882,6 +889,8 @@ class Tape:
                         g[f"IS{i}_{k}"], g[f"IT{i}_{k}"] = sd
             elif e.kind == "call":
                 g[f"M{i}"] = _unwrapped(e.func)
+                if i in self.kernels:
+                    g[f"K{i}"], g[f"S{i}"] = self.kernels[i]
             elif e.kind == "backward" and e.seed[0] == "ones":
                 g[f"SEED{i}"] = np.ones(e.seed[1], e.seed[2])
         exec(compile(source, "<mg.jit tape>", "exec"), g)

@@ -139,26 +139,28 @@ class Optimizer:
 
         Overflow to inf and NaN from inf gradients happen silently, as in PyTorch (``fit`` stops on a
         non-finite loss)."""
-        name = type(self).__name__
-        weight_decay = self.weight_decay
         for i, p in enumerate(self._bound_params("step()")):
-            if p.grad is None:
-                continue
-            data = p.data
-            try:  # the arithmetic stays in the parameter's dtype
-                g = np.asarray(p.grad, dtype=data.dtype)
-            except (TypeError, ValueError):
-                raise TypeError(f"{name}.step(): params[{i}].grad must be a numeric array; "
-                                f"Received: {type(p.grad).__name__} {p.grad!r:.60}") from None
-            if g.shape != data.shape:
-                raise ValueError(f"{name}.step(): params[{i}].grad must have the parameter's shape "
-                                 f"{data.shape}; Received: grad of shape {g.shape}")
-            if weight_decay:
-                g = g + weight_decay * data  # a new array: p.grad itself is never changed
-            state = self.state[i]
-            state["step"] = state.get("step", 0) + 1
-            self.update(data, g, state)
-            p._bump_version()
+            if p.grad is not None:
+                self._step_param(i, p)
+
+    def _step_param(self, i: int, p: Tensor) -> None:
+        """One parameter's part of ``step()``: check its gradient, add weight decay, count, update."""
+        name = type(self).__name__
+        data = p.data
+        try:  # the arithmetic stays in the parameter's dtype
+            g = np.asarray(p.grad, dtype=data.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}.step(): params[{i}].grad must be a numeric array; "
+                            f"Received: {type(p.grad).__name__} {p.grad!r:.60}") from None
+        if g.shape != data.shape:
+            raise ValueError(f"{name}.step(): params[{i}].grad must have the parameter's shape "
+                             f"{data.shape}; Received: grad of shape {g.shape}")
+        if self.weight_decay:
+            g = g + self.weight_decay * data  # a new array: p.grad itself is never changed
+        state = self.state[i]
+        state["step"] = state.get("step", 0) + 1
+        self.update(data, g, state)
+        p._bump_version()
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         """Change the parameter's array ``p`` in place from gradient ``g`` (do not modify ``g``);
