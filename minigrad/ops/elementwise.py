@@ -104,7 +104,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * ~(y <= 0)
+        return grad * (y != 0)  # (y is 0 or positive or NaN)
 
 
 class Tanh(Function):
