@@ -99,7 +99,7 @@ def _unwrapped(f: Callable) -> Callable:
 
 
 def _array(t: Tensor) -> np.ndarray:
-    """A tensor's array without the recording's read hooks (the one place that reads ``_data``)."""
+    """A tensor's array without the recording's read hooks (the replay reads ``T._data`` too)."""
     return t._data
 
 
@@ -723,8 +723,7 @@ class Tape:
                       and self.kind[e.root] == "arg"}
         for s in sorted(leaf_args):
             add(f"    T{s} = args[{s}]")
-        ext = ", ".join(f"v{s}" for s in self.ext)
-        read_ext = f"    {ext}{',' if len(self.ext) == 1 else ''} = _arrays(EXT)"
+        read_ext = self._read_ext()
         uses_ext, later = [False] * len(self.entries), False
         for i in range(len(self.entries) - 1, -1, -1):
             uses_ext[i] = later
@@ -777,15 +776,21 @@ class Tape:
             add(f"    if {c}: return _MISS")
         arg_slots = [s for s, kind in enumerate(self.kind) if kind == "arg"]
         arrays = arg_slots + self.ext
-        for group, source in ((self.ext, "EXT"), (arg_slots, "args")):
-            if group and (source == "EXT" or len(group) == n):
-                names = ", ".join(f"v{s}" for s in group) + ("," if len(group) == 1 else "")
-                add(f"    {names} = _arrays({source})")
-            elif group:
-                for s in group:
-                    add(f"    v{s} = _arrays((args[{s}],))[0]")
+        if self.ext:
+            add(self._read_ext())
+        if arg_slots and len(arg_slots) == n:
+            add(f"    {', '.join(f'v{s}' for s in arg_slots)}{',' if n == 1 else ''} = _arrays(args)")
+        else:
+            for s in arg_slots:
+                add(f"    v{s} = _arrays((args[{s}],))[0]")
         for s in arrays:
             add(f"    if v{s}.shape != SH{s} or v{s}.dtype != DT{s}: return _MISS")
+
+    def _read_ext(self) -> str:
+        """The line that reads the external tensors' arrays afresh (``v2, v3 = T2._data, T3._data``)."""
+        names = ", ".join(f"v{s}" for s in self.ext)
+        arrays = ", ".join(f"T{s}._data" for s in self.ext)
+        return f"    {names} = {arrays}"
 
     def _reads_ext(self, e: Any) -> bool:
         if e.kind == "op":
@@ -863,7 +868,7 @@ class Tape:
     def _compile(self, source: str) -> Callable:
         g: dict[str, Any] = {"_arrays": _arrays, "_nd": np.ndarray, "_asarray": np.asarray, "_ones": np.ones,
                              "_copy": np.array, "_acc": _accumulate, "_conform": _conform, "_wrap": _wrap,
-                             "EXT": self.ext_tensors, "_MISS": _MISS, "_grad_on": is_grad_enabled,
+                             "_MISS": _MISS, "_grad_on": is_grad_enabled,
                              "_Tensor": Tensor}
         for k, sig in enumerate(self.key[1:]):
             g[f"K{k}"] = sig
