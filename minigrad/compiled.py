@@ -693,16 +693,17 @@ class Tape:
             owner = type(obj).__name__.lower()
             rest = [self._ref(a) for a in e.args[1:]]
             if e.label in ("step", "zero_grad") and isinstance(getattr(obj, "params", None), list):
-                rest = ["[" + ", ".join(self._param_name(p) for p in obj.params) + "]"]
+                rest = ["[" + ", ".join(self._param_name(p, k) for k, p in enumerate(obj.params)) + "]"]
             return f"{owner}.{e.label}({', '.join(rest)}){outs}"
         args = [self._ref(a) for a in e.args[1:]]
         return f"{e.label}({', '.join(args)}){outs}"
 
-    def _param_name(self, p: Tensor) -> str:
+    def _param_name(self, p: Tensor, k: int) -> str:
+        """The parameter's name in this tape, else its own name, else its position (``params[2]``)."""
         for s in self.ext:
             if self.value[s] is p:
                 return self.names[s]
-        return "?"
+        return p.name or f"params[{k}]"
 
     def __str__(self) -> str:
         return "\n".join(self.lines())

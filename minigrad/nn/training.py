@@ -236,8 +236,7 @@ class Model:
         """One pass over the data in the batches ``bounds`` gives. This is the hot path: no checks
         but the loss's finiteness."""
         cfg = self._compiled
-        opt = cfg.optimizer
-        step = self._step("train")
+        step, update = self._step("train"), self._step("update")
         wrap_y = cfg.loss_name != SPARSE_LOSS  # int labels stay arrays
         if rng is not None:  # the draw mg.data.batches makes, so fit follows a hand-written loop
             order = rng.permutation(len(x))
@@ -253,7 +252,7 @@ class Model:
                     f"fit: the loss became {value} at epoch {epoch + 1}, batch {b + 1} (samples {start} to "
                     f"{stop - 1} of this epoch's order); stopped before the update. Try a smaller learning "
                     f"rate, scaled inputs, or a loss that clips probabilities.")
-            opt.step()
+            update()  # opt.step()
             tally.add(value, out.data, yb)
             if progress.live:
                 progress.batch(b + 1, tally.logs)
@@ -297,9 +296,10 @@ class Model:
 
     # -- the step functions (compiled with mg.jit when compile(jit_compile=True)) ---------------
     def _step(self, kind: str) -> Callable:
-        """The function fit ("train": forward, loss, zero_grad, backward -> (loss, output)), evaluate
-        ("eval": -> (loss, output)) or predict ("predict": -> output) runs per batch, made once per
-        compile: ``mg.jit`` of it under ``jit_compile=True``. The output is the softmax's for metrics
+        """The function fit ("train": forward, loss, zero_grad, backward -> (loss, output); "update":
+        the optimizer's step once the loss is known to be finite), evaluate ("eval": -> (loss, output))
+        or predict ("predict": -> output) runs per batch, made once per compile: ``mg.jit`` of it under
+        ``jit_compile=True`` (whose SGD and Adam steps run in place). The output is the softmax's for metrics
         when the loss is taken on the logits under it (``logits_loss``)."""
         cfg = self._compiled
         if kind in cfg.steps:
@@ -325,7 +325,11 @@ class Model:
             loss.backward()
             return loss, out
 
-        steps: dict[str, Callable] = {"train": train, "eval": forward, "predict": self}  # type: ignore[dict-item]
+        def update() -> None:
+            opt.step()  # (looked up at each call: mg.jit's recording hooks Optimizer.step)
+
+        steps: dict[str, Callable] = {"train": train, "update": update, "eval": forward,  # type: ignore[dict-item]
+                                      "predict": self}
         fn = steps[kind]
         cfg.steps[kind] = _jitted(fn, kind, self) if cfg.jit_compile else fn
         return cfg.steps[kind]
