@@ -67,6 +67,27 @@ def _adopt(state: dict, name: str, slot: _Slot, d: np.ndarray) -> np.ndarray | N
     return own
 
 
+class _Group:
+    """Parameters of one dtype and flat arrays over all of them: ``flat[name]`` has one element per
+    parameter element, and each slot's ``own[name]`` is its part, shaped like the parameter."""
+
+    def __init__(self, slots: list, names: tuple):
+        self.slots = slots
+        sizes = [s.p._data.size for s in slots]
+        offsets = np.cumsum([0] + sizes)
+        self.flat = {n: np.zeros(offsets[-1], slots[0].dtype) for n in names}
+        for s, start, size in zip(slots, offsets, sizes):
+            s.own = {n: a[start:start + size].reshape(s.shape) for n, a in self.flat.items()}
+
+
+def _groups(opt: Optimizer, names: tuple) -> tuple:
+    """(a _Group per dtype, the number of parameters)."""
+    by_dtype: dict = {}
+    for i, p in enumerate(opt.params or []):
+        by_dtype.setdefault(p._data.dtype, []).append(_Slot(i, p, []))
+    return [_Group(slots, names) for slots in by_dtype.values()], len(opt.params or [])
+
+
 def _slots(opt: Optimizer, k: int) -> list:
     """A _Slot per parameter; ``k`` scratch arrays per (shape, dtype), shared by those parameters."""
     scratch: dict = {}
@@ -113,44 +134,84 @@ def _sgd(opt: SGD, slots: list) -> None:
         p._bump_version()
 
 
-def _adam(opt: Adam, slots: list) -> None:
-    """Adam.update in place:  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
-    p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)"""
-    lr, (b1, b2), eps, wd = opt.lr, opt.betas, opt.eps, opt.weight_decay
+def _adam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, a: np.ndarray, b: np.ndarray, t: int,
+                 lr: float, b1: float, b2: float, eps: float) -> np.ndarray:
+    """Adam.update's operations in place; returns ``a``, the step to subtract from the parameter:
+    m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;  a = lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)"""
+    np.multiply(m, b1, out=m)
+    np.add(m, np.multiply(g, 1 - b1, out=a), out=m)
+    np.multiply(v, b2, out=v)
+    np.add(v, np.multiply(np.multiply(g, 1 - b2, out=a), g, out=a), out=v)
+    np.divide(m, 1 - b1 ** t, out=a)
+    np.add(np.sqrt(np.divide(v, 1 - b2 ** t, out=b), out=b), eps, out=b)
+    return np.divide(np.multiply(a, lr, out=a), b, out=a)
+
+
+def _adam(opt: Adam, plan: tuple) -> None:
+    """Adam's step: all parameters of a dtype at once, through their flat buffers (one NumPy call
+    per operation for all of them), when each has a gradient and the same step count and there is no
+    weight decay (eager reads each parameter's weight-decay term after the previous update); else
+    parameter by parameter."""
+    groups, n = plan
+    hyper = (opt.lr, *opt.betas, opt.eps)
     states, params = opt.state, opt.params or []
-    if len(params) != len(slots):
+    if len(params) != n:
         return opt.step()
-    for p, slot in zip(params, slots):
-        g = p.grad
-        if g is None:
-            continue
-        d = p._data
-        state = states[slot.i]
-        fits = _fits(slot, p, g, d)
-        m = _adopt(state, "m", slot, d) if fits else None
-        v = _adopt(state, "v", slot, d) if fits else None
-        if m is None or v is None:
-            opt._step_param(slot.i, p)
-            continue
-        a, b = slot.scratch
-        if wd:
-            g = g + wd * d
-        t = state["step"] = state.get("step", 0) + 1
-        np.multiply(m, b1, out=m)
-        np.add(m, np.multiply(g, 1 - b1, out=a), out=m)
-        np.multiply(v, b2, out=v)
-        np.add(v, np.multiply(np.multiply(g, 1 - b2, out=a), g, out=a), out=v)
-        np.divide(m, 1 - b1 ** t, out=a)
-        np.add(np.sqrt(np.divide(v, 1 - b2 ** t, out=b), out=b), eps, out=b)
-        np.subtract(d, np.divide(np.multiply(a, lr, out=a), b, out=a), out=d)
-        p._bump_version()
+    for group in groups:
+        if opt.weight_decay or not _adam_flat(group, params, states, hyper):
+            for slot in group.slots:
+                _adam_one(opt, slot, params[slot.i], states[slot.i], hyper)
 
 
-def step_kernel(opt: Any) -> tuple[Callable, list] | None:
+def _adam_flat(group: _Group, params: list, states: list, hyper: tuple) -> bool:
+    t = 0  # the step count all of them reach now
+    for slot in group.slots:
+        p = params[slot.i]
+        if p.grad is None or not _fits(slot, p, p.grad, p._data):
+            return False
+        step = states[slot.i].get("step", 0) + 1
+        if t and step != t:
+            return False
+        t = step
+    for slot in group.slots:
+        d = slot.p._data
+        if _adopt(states[slot.i], "m", slot, d) is None or _adopt(states[slot.i], "v", slot, d) is None:
+            return False
+    for slot in group.slots:
+        np.copyto(slot.own["g"], slot.p.grad)
+        states[slot.i]["step"] = t
+    flat = group.flat
+    _adam_update(flat["g"], flat["m"], flat["v"], flat["a"], flat["b"], t, *hyper)
+    for slot in group.slots:
+        d = slot.p._data
+        np.subtract(d, slot.own["a"], out=d)
+        slot.p._bump_version()
+    return True
+
+
+def _adam_one(opt: Adam, slot: _Slot, p: Tensor, state: dict, hyper: tuple) -> None:
+    g = p.grad
+    if g is None:
+        return
+    d = p._data
+    fits = _fits(slot, p, g, d)
+    m = _adopt(state, "m", slot, d) if fits else None
+    v = _adopt(state, "v", slot, d) if fits else None
+    if m is None or v is None:
+        opt._step_param(slot.i, p)
+        return
+    if opt.weight_decay:
+        g = g + opt.weight_decay * d
+    t = state["step"] = state.get("step", 0) + 1
+    np.subtract(d, _adam_update(g, m, v, slot.own["a"], slot.own["b"], t, *hyper), out=d)
+    p._bump_version()
+
+
+def step_kernel(opt: Any) -> tuple[Callable, Any] | None:
     """``(kernel, slots)`` to replay ``opt.step()`` in place as ``kernel(opt, slots)``, or None when
     ``opt`` is not a plain SGD or Adam (its own ``step()`` is replayed then)."""
     if type(opt) is SGD:
         return _sgd, _slots(opt, 1)
     if type(opt) is Adam:
-        return _adam, _slots(opt, 2)
+        return _adam, _groups(opt, ("m", "v", "g", "a", "b"))
     return None
