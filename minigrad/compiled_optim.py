@@ -1,16 +1,19 @@
-"""Optimizer steps for ``mg.jit``'s replays: SGD and Adam updated in place, into buffers they keep.
+"""Adam's step for ``mg.jit``'s replays: all parameters at once, through flat buffers.
 
-An eager optimizer writes its update as the formula in its docstring, and each NumPy operation of
-that formula makes a new array (``optim/optimizers.py``). A replayed step runs the same operations in
-the same order on the same values, but writes each result into a buffer made once (``out=``) and
-keeps the optimizer's state arrays (SGD's ``momentum_buffer``, Adam's ``m`` and ``v``) as its own
-arrays, updated in place as PyTorch's optimizers do: the parameters come out bit for bit as eager's
-(``tests/test_jit_optim.py``), with no allocation and no per-parameter dictionary work.
+Eager ``Adam.update`` (``optim/optimizers.py``) makes about fourteen NumPy calls per parameter, each
+on one parameter's array and each making a new array. The replay keeps, per dtype, flat arrays as
+long as all the parameters together (``m``, ``v``, the gradients and two scratch arrays); each
+parameter's ``m`` and ``v`` in ``opt.state`` are views into them. A step copies the gradients in,
+makes each of Adam's operations once over the flat arrays (``out=``, nothing allocated), and
+subtracts each parameter's part: the same elementwise operations in the same order, so parameters
+and state come out bit for bit as eager's (``tests/test_jit_optim.py``), with fourteen calls in all
+instead of fourteen per parameter. Like PyTorch's optimizers it updates the state arrays in place.
 
-A parameter whose case is not the plain one takes the eager code for that parameter
-(``Optimizer._step_param``): a gradient of another dtype or shape (eager converts it or raises), or
-state arrays of another dtype or shape (loaded from a checkpoint). State arrays that the step did not
-make (a checkpoint's, or eager steps' in between) are copied into its own first. Other optimizers,
+Parameter by parameter (the same operations in place) when a parameter has no gradient, the step
+counts differ, or weight decay is on (eager adds each parameter's decay term after the previous
+parameter's update). Eager's own code for a parameter whose gradient has another dtype or shape
+(eager converts it or raises) or whose state has another dtype or shape (a checkpoint's); state
+arrays made elsewhere (a checkpoint's, eager steps in between) are copied in first. Other optimizers,
 and subclasses, are replayed by calling their ``step()``.
 """
 from __future__ import annotations
@@ -19,21 +22,21 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .optim import SGD, Adam, Optimizer
+from .optim import Adam, Optimizer
 from .tensor import Tensor
 
 __all__ = ["step_kernel"]
 
 
 class _Slot:
-    """What the in-place step keeps for one parameter: its position, the tensor, its state buffers."""
+    """One parameter: its position, the tensor, its parts of the flat arrays (``own[name]``)."""
 
-    __slots__ = ("i", "p", "shape", "dtype", "own", "scratch")
+    __slots__ = ("i", "p", "shape", "dtype", "own")
 
-    def __init__(self, i: int, p: Tensor, scratch: list):
-        self.i, self.p, self.scratch = i, p, scratch
+    def __init__(self, i: int, p: Tensor):
+        self.i, self.p = i, p
         self.shape, self.dtype = p._data.shape, p._data.dtype
-        self.own: dict[str, np.ndarray] = {}  # the state arrays this step updates in place, by name
+        self.own: dict[str, np.ndarray] = {}
 
 
 def _plain(x: Any, like: np.ndarray) -> bool:
@@ -48,15 +51,13 @@ def _fits(slot: _Slot, p: Tensor, g: Any, d: np.ndarray) -> bool:
 
 
 def _adopt(state: dict, name: str, slot: _Slot, d: np.ndarray) -> np.ndarray | None:
-    """The state array ``name`` as this step's own buffer: zeros where eager starts from 0.0 (eager's
+    """The state array ``name`` as this step's own: zeros where eager starts from 0.0 (eager's
     ``beta*0.0 + x`` and in place ``0*beta + x`` give the same bits), a copy of an array made elsewhere;
     None where that array has another dtype or shape (eager code then)."""
-    own = slot.own.get(name)
+    own = slot.own[name]
     current = state.get(name)
-    if current is own is not None:
+    if current is own:
         return own
-    if own is None:
-        own = slot.own[name] = np.empty_like(d)
     if current is None:
         own.fill(0.0)
     elif _plain(current, d):
@@ -84,54 +85,8 @@ def _groups(opt: Optimizer, names: tuple) -> tuple:
     """(a _Group per dtype, the number of parameters)."""
     by_dtype: dict = {}
     for i, p in enumerate(opt.params or []):
-        by_dtype.setdefault(p._data.dtype, []).append(_Slot(i, p, []))
+        by_dtype.setdefault(p._data.dtype, []).append(_Slot(i, p))
     return [_Group(slots, names) for slots in by_dtype.values()], len(opt.params or [])
-
-
-def _slots(opt: Optimizer, k: int) -> list:
-    """A _Slot per parameter; ``k`` scratch arrays per (shape, dtype), shared by those parameters."""
-    scratch: dict = {}
-    slots = []
-    for i, p in enumerate(opt.params or []):
-        arr = p._data
-        key = (arr.shape, arr.dtype)
-        if key not in scratch:
-            scratch[key] = [np.empty_like(arr) for _ in range(k)]
-        slots.append(_Slot(i, p, scratch[key]))
-    return slots
-
-
-def _sgd(opt: SGD, slots: list) -> None:
-    """SGD.update in place:  b = g at first, then b = momentum*b + g;  p -= lr*b  (nesterov:
-    p -= lr*(g + momentum*b); without momentum p -= lr*g)."""
-    lr, mom, nesterov, wd = opt.lr, opt.momentum, opt.nesterov, opt.weight_decay
-    states, params = opt.state, opt.params or []
-    if len(params) != len(slots):  # (rebound to other parameters)
-        return opt.step()
-    for p, slot in zip(params, slots):
-        g = p.grad
-        if g is None:
-            continue
-        d = p._data
-        state = states[slot.i]
-        first = mom and state.get("momentum_buffer") is None
-        fits = _fits(slot, p, g, d)
-        buf = _adopt(state, "momentum_buffer", slot, d) if mom and fits else None
-        if not fits or (mom and buf is None):
-            opt._step_param(slot.i, p)
-            continue
-        a, = slot.scratch
-        if wd:
-            g = g + wd * d  # (eager's expression: weight decay is rare enough to allocate)
-        state["step"] = state.get("step", 0) + 1
-        if buf is not None:
-            if first:
-                np.copyto(buf, g)
-            else:
-                np.add(np.multiply(buf, mom, out=buf), g, out=buf)
-            g = np.add(g, np.multiply(buf, mom, out=a), out=a) if nesterov else buf
-        np.subtract(d, np.multiply(g, lr, out=a), out=d)
-        p._bump_version()
 
 
 def _adam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, a: np.ndarray, b: np.ndarray, t: int,
@@ -208,10 +163,8 @@ def _adam_one(opt: Adam, slot: _Slot, p: Tensor, state: dict, hyper: tuple) -> N
 
 
 def step_kernel(opt: Any) -> tuple[Callable, Any] | None:
-    """``(kernel, slots)`` to replay ``opt.step()`` in place as ``kernel(opt, slots)``, or None when
-    ``opt`` is not a plain SGD or Adam (its own ``step()`` is replayed then)."""
-    if type(opt) is SGD:
-        return _sgd, _slots(opt, 1)
+    """``(kernel, plan)`` to replay ``opt.step()`` as ``kernel(opt, plan)``, or None when ``opt`` is not
+    an Adam (a subclass or another optimizer: its own ``step()`` is replayed then)."""
     if type(opt) is Adam:
         return _adam, _groups(opt, ("m", "v", "g", "a", "b"))
     return None
