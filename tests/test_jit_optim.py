@@ -59,16 +59,16 @@ ALL = [True] * len(SHAPES)
 @pytest.mark.parametrize("config", CONFIGS)
 @settings(max_examples=12, deadline=None)
 @given(dtype=st.sampled_from([np.float32, np.float64, "mixed"]),
-       plan=st.lists(st.one_of(st.just(ALL), st.lists(st.booleans(), min_size=len(SHAPES),
+       steps=st.lists(st.one_of(st.just(ALL), st.lists(st.booleans(), min_size=len(SHAPES),
                                                       max_size=len(SHAPES))), min_size=1, max_size=6),
        seed=st.integers(0, 2**16), scale=st.sampled_from([1e-3, 1.0, 1e3]))
-def test_in_place_steps_equal_eager_steps_bit_for_bit(config, dtype, plan, seed, scale):
+def test_in_place_steps_equal_eager_steps_bit_for_bit(config, dtype, steps, seed, scale):
     """Random gradients; at some steps some parameters have none (they are skipped and their step
     count lags, so Adam's all-at-once step gives way to parameter by parameter)."""
     cls, kw = config
     (eager, opt_e), (compiled, opt_c, (kernel, plan)) = _pair(cls, kw, dtype)
     rng = np.random.default_rng(seed)
-    for has_grad in plan:
+    for has_grad in steps:
         grads = [(rng.standard_normal(np.shape(p.data)) * scale).astype(p.dtype) if h else None
                  for p, h in zip(eager, has_grad)]
         _set_grads(eager, grads)
