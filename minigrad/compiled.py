@@ -24,7 +24,8 @@ How it records (the choices):
   in the same order and adds gradients in the same order, so results are bit-identical to eager.
 * **Effects.** ``Optimizer.step``/``zero_grad``, ``LRScheduler.step``, BatchNorm's running-statistics
   update and eval statistics, writes of ``.grad``, in-place updates of parameters (``w.mul_(0.9)``)
-  and comparisons (``x > 0``, argmax) are recorded as calls and replayed as calls. Dropout draws its
+  and comparisons (``x > 0``, argmax) are recorded as calls and replayed as calls (an ``Adam`` step
+  as ``compiled_optim``'s, all parameters at once, bit for bit the same). Dropout draws its
   mask inside its op (``DropoutMask``), so every replay draws a new mask from the generator in
   force: ``mg.manual_seed(n)`` gives eager's run.
 * **Replay.** The tape compiles to one generated function (``tape.source``): guards first, then one

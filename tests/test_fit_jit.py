@@ -62,6 +62,21 @@ def test_fit_with_jit_compile_replays_after_recording_each_batch_shape_once():
     assert str(update.tape) == "sgd.step([params[0], params[1], params[2], params[3]])"
 
 
+def test_fit_with_adam_and_jit_compile_updates_all_parameters_at_once_as_eager_does():
+    x, labels, onehot = _data()
+    weights = []
+    for jit_compile in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential([nn.Dense(8, activation="relu", input_dim=5),
+                               nn.Dense(3, activation="softmax")])
+        model.compile(optimizer=mg.optim.Adam(lr=0.01), loss="categorical_crossentropy",
+                      jit_compile=jit_compile)
+        model.fit(x, onehot, epochs=3, batch_size=16, verbose=0, seed=1)
+        weights.append([p.data.copy() for p in model.parameters()])
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert "K0(" in model._compiled.steps["update"].compiled.tapes[0].source  # compiled_optim's Adam step
+
+
 def test_a_softmax_output_with_categorical_crossentropy_trains_on_the_logits():
     x, labels, onehot = _data(n=6)
     model = _model("categorical_crossentropy", False, metrics=())

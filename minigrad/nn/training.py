@@ -299,8 +299,8 @@ class Model:
         """The function fit ("train": forward, loss, zero_grad, backward -> (loss, output); "update":
         the optimizer's step once the loss is known to be finite), evaluate ("eval": -> (loss, output))
         or predict ("predict": -> output) runs per batch, made once per compile: ``mg.jit`` of it under
-        ``jit_compile=True`` (whose SGD and Adam steps run in place). The output is the softmax's for metrics
-        when the loss is taken on the logits under it (``logits_loss``)."""
+        ``jit_compile=True``. The output is the softmax's for metrics when the loss is taken on the
+        logits under it (``logits_loss``)."""
         cfg = self._compiled
         if kind in cfg.steps:
             return cfg.steps[kind]
