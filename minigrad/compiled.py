@@ -736,7 +736,7 @@ class Tape:
                 args = [self._v(a) for a in e.ins] + [f"{k}={self._v(v)}" for k, v in e.kw.items()]
                 add(f"    v{e.out} = F{i}(C{i}{''.join(', ' + a for a in args)})")
             elif e.kind == "call" and i in self.kernels:  # an optimizer step, in place
-                add(f"    K{i}({self._v(e.args[0])}, S{i})")
+                add(f"    STEP{i}({self._v(e.args[0])}, PLAN{i})")
                 if self.ext and uses_ext[i]:
                     add(read_ext)
             elif e.kind == "call":
@@ -897,7 +897,7 @@ class Tape:
             elif e.kind == "call":
                 g[f"M{i}"] = _unwrapped(e.func)
                 if i in self.kernels:
-                    g[f"K{i}"], g[f"S{i}"] = self.kernels[i]
+                    g[f"STEP{i}"], g[f"PLAN{i}"] = self.kernels[i]
             elif e.kind == "backward" and e.seed[0] == "ones":
                 g[f"SEED{i}"] = np.ones(e.seed[1], e.seed[2])
         exec(compile(source, "<mg.jit tape>", "exec"), g)
